@@ -1,0 +1,197 @@
+/* vcpu/vcpu.c — the KVM_RUN loop and exit dispatch. */
+#include "vcpu/vcpu.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+static void kick_handler(int sig) { (void)sig; }
+
+int vcpu_signals_init(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler; /* no SA_RESTART: KVM_RUN must return EINTR */
+	sigemptyset(&sa.sa_mask);
+	return sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0 ? -errno : 0;
+}
+
+int vcpu_create(struct vcpu *v, struct kvm_vm *vm, unsigned index, const struct vcpu_host *host)
+{
+	memset(v, 0, sizeof(*v));
+	v->index = index;
+	v->host = *host;
+	v->fd = kvm_vm_create_vcpu(vm, index);
+	if (v->fd < 0)
+		return v->fd;
+	v->run_size = vm->run_size;
+	void *p = mmap(NULL, (size_t)vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (p == MAP_FAILED) {
+		int rc = -errno;
+		close(v->fd);
+		v->fd = -1;
+		return rc;
+	}
+	v->run = p;
+	return 0;
+}
+
+/* PIO: KVM puts `count` items of `size` bytes at run + data_offset. */
+static void handle_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint32_t size = run->io.size, count = run->io.count;
+	uint64_t off = run->io.data_offset;
+	if ((size != 1 && size != 2 && size != 4) || off > (uint64_t)v->run_size ||
+	    (uint64_t)size * count > (uint64_t)v->run_size - off)
+		return;
+	uint8_t *data = (uint8_t *)run + off;
+	for (uint32_t i = 0; i < count; i++, data += size) {
+		if (run->io.direction == KVM_EXIT_IO_OUT)
+			bus_write(v->host.pio, run->io.port, data, size);
+		else
+			bus_read(v->host.pio, run->io.port, data, size);
+	}
+}
+
+static void handle_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint32_t len = run->mmio.len;
+	if (len == 0 || len > sizeof(run->mmio.data))
+		return;
+	if (run->mmio.is_write)
+		bus_write(v->host.mmio, run->mmio.phys_addr, run->mmio.data, len);
+	else
+		bus_read(v->host.mmio, run->mmio.phys_addr, run->mmio.data, len);
+}
+
+static void stop(struct vcpu *v, enum vcpu_stop_reason reason, const char *why)
+{
+	v->host.request_stop(v->host.ctx, reason, why);
+}
+
+static bool handle_system_event(struct vcpu *v)
+{
+	char why[96];
+	switch (v->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		stop(v, VCPU_STOP_GUEST_SHUTDOWN, "guest shutdown");
+		return false;
+	case KVM_SYSTEM_EVENT_RESET:
+		stop(v, VCPU_STOP_GUEST_SHUTDOWN, "guest reset");
+		return false;
+	default:
+		snprintf(why, sizeof(why), "vCPU %u: system event %u", v->index, v->run->system_event.type);
+		stop(v, VCPU_STOP_FATAL, why);
+		return false;
+	}
+}
+
+/* Returns false when the loop must end. */
+static bool handle_exit(struct vcpu *v)
+{
+	char why[160];
+	struct kvm_run *run = v->run;
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(v);
+		return true;
+	case KVM_EXIT_MMIO:
+		handle_mmio(v);
+		return true;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_HLT:
+		stop(v, VCPU_STOP_GUEST_SHUTDOWN, "guest halted");
+		return false;
+	case KVM_EXIT_SHUTDOWN:
+		/* Triple fault: a reset request (e.g. reboot=t), treated as reset. */
+		log_warn("vCPU %u: triple fault (shutdown exit), treating as guest reset", v->index);
+		stop(v, VCPU_STOP_GUEST_SHUTDOWN, "guest triple fault");
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		return handle_system_event(v);
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(why, sizeof(why), "vCPU %u: VM entry failed, hardware reason 0x%llx", v->index,
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		stop(v, VCPU_STOP_FATAL, why);
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(why, sizeof(why), "vCPU %u: KVM internal error, suberror %u%s", v->index,
+			 run->internal.suberror,
+			 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? " (instruction emulation failed)" : "");
+		stop(v, VCPU_STOP_FATAL, why);
+		return false;
+	default:
+		snprintf(why, sizeof(why), "vCPU %u: unhandled KVM exit reason %u", v->index, run->exit_reason);
+		stop(v, VCPU_STOP_FATAL, why);
+		return false;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	char name[16];
+	snprintf(name, sizeof(name), "vcpu%u", v->index);
+	pthread_setname_np(pthread_self(), name);
+	while (!atomic_load(v->host.stop)) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				v->run->immediate_exit = 0;
+				continue;
+			}
+			char why[96];
+			snprintf(why, sizeof(why), "vCPU %u: KVM_RUN failed: %s", v->index, strerror(errno));
+			stop(v, VCPU_STOP_FATAL, why);
+			break;
+		}
+		if (!handle_exit(v))
+			break;
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *v)
+{
+	int rc = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	if (rc)
+		return -rc;
+	v->started = true;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	if (!v->started)
+		return;
+	v->run->immediate_exit = 1;
+	pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_join(struct vcpu *v)
+{
+	if (v->started)
+		pthread_join(v->thread, NULL);
+	v->started = false;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (v->run)
+		munmap(v->run, (size_t)v->run_size);
+	if (v->fd >= 0)
+		close(v->fd);
+	v->run = NULL;
+	v->fd = -1;
+}

@@ -1,0 +1,301 @@
+/* vmm/config.c — command-line parsing into a validated vm_config. */
+#include "vmm/config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+
+static int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	uint64_t v = 0;
+	const char *p = s;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	unsigned shift = 0;
+	switch (*p) {
+	case '\0': break;
+	case 'K': case 'k': shift = 10; p++; break;
+	case 'M': case 'm': shift = 20; p++; break;
+	case 'G': case 'g': shift = 30; p++; break;
+	case 'T': case 't': shift = 40; p++; break;
+	default: return -EINVAL;
+	}
+	if (*p != '\0')
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = v << shift;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	unsigned long v = 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > max)
+			return -EINVAL;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int set_string(char **dst, const char *value)
+{
+	char *copy = strdup(value);
+	if (!copy)
+		return -ENOMEM;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+/* Walks "k1=v1,k2=v2": calls fn for each pair; keys without '=' get value "". */
+typedef int (*kv_fn)(struct vm_config *cfg, const char *key, const char *value, char *err, size_t errlen);
+
+static int parse_kv_list(const char *opt, const char *list, struct vm_config *cfg, kv_fn fn, char *err,
+			 size_t errlen)
+{
+	char *copy = strdup(list);
+	if (!copy)
+		return errf(err, errlen, "out of memory");
+	int rc = 0;
+	char *save = NULL;
+	if (*list == '\0')
+		rc = errf(err, errlen, "%s: empty value", opt);
+	for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		if (!eq) {
+			rc = errf(err, errlen, "%s: expected key=value, got '%s'", opt, tok);
+			break;
+		}
+		*eq = '\0';
+		rc = fn(cfg, tok, eq + 1, err, errlen);
+	}
+	free(copy);
+	return rc;
+}
+
+static int cpus_kv(struct vm_config *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+	if (!strcmp(key, "boot")) {
+		if (parse_uint(value, CONFIG_MAX_VCPUS, &cfg->boot_vcpus) || cfg->boot_vcpus == 0)
+			return errf(err, errlen, "--cpus boot=%s: expected 1..%d", value, CONFIG_MAX_VCPUS);
+	} else if (!strcmp(key, "max")) {
+		if (parse_uint(value, CONFIG_MAX_VCPUS, &cfg->max_vcpus) || cfg->max_vcpus == 0)
+			return errf(err, errlen, "--cpus max=%s: expected 1..%d", value, CONFIG_MAX_VCPUS);
+	} else if (!strcmp(key, "template")) {
+		if (cpu_template_parse(value, &cfg->cpu_template))
+			return errf(err, errlen, "--cpus template=%s: expected default or host", value);
+	} else {
+		return errf(err, errlen, "--cpus: unknown key '%s' (known: boot, max, template)", key);
+	}
+	return 0;
+}
+
+static int memory_kv(struct vm_config *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+	if (strcmp(key, "size"))
+		return errf(err, errlen, "--memory: unknown key '%s' (known: size)", key);
+	if (config_parse_size(value, &cfg->mem_size))
+		return errf(err, errlen, "--memory size=%s: expected a number with optional K/M/G suffix", value);
+	return 0;
+}
+
+static int parse_console(const char *opt, const char *value, struct console_config *c, char *err, size_t errlen)
+{
+	if (!strcmp(value, "off"))
+		c->mode = CONSOLE_OFF;
+	else if (!strcmp(value, "null"))
+		c->mode = CONSOLE_NULL;
+	else if (!strcmp(value, "tty"))
+		c->mode = CONSOLE_TTY;
+	else if (!strncmp(value, "file=", 5) && value[5]) {
+		c->mode = CONSOLE_FILE;
+		if (set_string(&c->path, value + 5))
+			return errf(err, errlen, "out of memory");
+	} else
+		return errf(err, errlen, "%s %s: expected off, null, tty or file=PATH", opt, value);
+	return 0;
+}
+
+static int parse_boot_entry(const char *value, enum boot_entry *out, char *err, size_t errlen)
+{
+	if (!strcmp(value, "auto"))
+		*out = BOOT_ENTRY_AUTO;
+	else if (!strcmp(value, "linux64"))
+		*out = BOOT_ENTRY_LINUX64;
+	else if (!strcmp(value, "pvh"))
+		*out = BOOT_ENTRY_PVH;
+	else
+		return errf(err, errlen, "--boot-entry %s: expected auto, linux64 or pvh", value);
+	return 0;
+}
+
+static void config_defaults(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->boot_vcpus = 1;
+	cfg->mem_size = CONFIG_DEFAULT_MEM;
+	cfg->serial.mode = CONSOLE_TTY;
+	cfg->cpu_template = CPU_TEMPLATE_DEFAULT;
+}
+
+/* Options that take a value; the value is argv[i+1] or after '='. */
+static int apply_option(struct vm_config *cfg, const char *name, const char *value, char *err, size_t errlen)
+{
+	if (!strcmp(name, "--kernel"))
+		return set_string(&cfg->kernel, value) ? errf(err, errlen, "out of memory") : 0;
+	if (!strcmp(name, "--initramfs"))
+		return set_string(&cfg->initramfs, value) ? errf(err, errlen, "out of memory") : 0;
+	if (!strcmp(name, "--cmdline"))
+		return set_string(&cfg->cmdline, value) ? errf(err, errlen, "out of memory") : 0;
+	if (!strcmp(name, "--log-file"))
+		return set_string(&cfg->log_file, value) ? errf(err, errlen, "out of memory") : 0;
+	if (!strcmp(name, "--cpus"))
+		return parse_kv_list(name, value, cfg, cpus_kv, err, errlen);
+	if (!strcmp(name, "--memory"))
+		return parse_kv_list(name, value, cfg, memory_kv, err, errlen);
+	if (!strcmp(name, "--serial"))
+		return parse_console(name, value, &cfg->serial, err, errlen);
+	if (!strcmp(name, "--boot-entry"))
+		return parse_boot_entry(value, &cfg->boot_entry, err, errlen);
+	return errf(err, errlen, "unknown option '%s' (see --help)", name);
+}
+
+static bool takes_value(const char *name)
+{
+	static const char *const with_value[] = {"--kernel", "--initramfs", "--cmdline", "--log-file", "--cpus",
+						 "--memory", "--serial", "--boot-entry"};
+	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+		if (!strcmp(name, with_value[i]))
+			return true;
+	return false;
+}
+
+static int validate(struct vm_config *cfg, uint64_t host_mem_limit, char *err, size_t errlen)
+{
+	if (!cfg->kernel)
+		return errf(err, errlen, "no kernel given: use --kernel PATH (see --help)");
+	if (cfg->max_vcpus == 0)
+		cfg->max_vcpus = cfg->boot_vcpus;
+	if (cfg->max_vcpus < cfg->boot_vcpus)
+		return errf(err, errlen, "--cpus: max (%u) is less than boot (%u)", cfg->max_vcpus, cfg->boot_vcpus);
+	if (cfg->mem_size < (64ULL << 20))
+		return errf(err, errlen, "--memory size: %llu bytes is too small (minimum 64M)",
+			    (unsigned long long)cfg->mem_size);
+	if (cfg->mem_size % 4096)
+		return errf(err, errlen, "--memory size: must be a multiple of 4K");
+	if (host_mem_limit && cfg->mem_size > host_mem_limit)
+		return errf(err, errlen, "--memory size: %lluM is more than this host can back (%lluM of RAM and swap)",
+			    (unsigned long long)(cfg->mem_size >> 20), (unsigned long long)(host_mem_limit >> 20));
+	if (!cfg->cmdline && set_string(&cfg->cmdline, CONFIG_DEFAULT_CMDLINE))
+		return errf(err, errlen, "out of memory");
+	if (strlen(cfg->cmdline) >= 4096)
+		return errf(err, errlen, "--cmdline: longer than 4095 bytes");
+	return 0;
+}
+
+int config_parse_args(int argc, char **argv, uint64_t host_mem_limit, struct vm_config *cfg,
+		      enum config_action *action, char *err, size_t errlen)
+{
+	config_defaults(cfg);
+	*action = CONFIG_RUN;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+			*action = CONFIG_HELP;
+			return 0;
+		}
+		if (!strcmp(arg, "-V") || !strcmp(arg, "--version")) {
+			*action = CONFIG_VERSION;
+			return 0;
+		}
+		if (arg[0] == '-' && arg[1] == 'v' && strspn(arg + 1, "v") == strlen(arg + 1)) {
+			cfg->verbosity += (int)strlen(arg + 1);
+			continue;
+		}
+		char name[32];
+		const char *eq = strchr(arg, '=');
+		size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+		if (nlen >= sizeof(name) || strncmp(arg, "--", 2))
+			return errf(err, errlen, "unexpected argument '%.64s' (see --help)", arg);
+		memcpy(name, arg, nlen);
+		name[nlen] = '\0';
+		if (!takes_value(name))
+			return errf(err, errlen, "unknown option '%s' (see --help)", name);
+		const char *value = eq ? eq + 1 : NULL;
+		if (!value) {
+			if (i + 1 >= argc)
+				return errf(err, errlen, "option %s needs a value", name);
+			value = argv[++i];
+		}
+		int rc = apply_option(cfg, name, value, err, errlen);
+		if (rc)
+			return rc;
+	}
+	return validate(cfg, host_mem_limit, err, errlen);
+}
+
+void config_free(struct vm_config *cfg)
+{
+	free(cfg->kernel);
+	free(cfg->initramfs);
+	free(cfg->cmdline);
+	free(cfg->log_file);
+	free(cfg->serial.path);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+uint64_t config_host_mem_limit(void)
+{
+	struct sysinfo si;
+	if (sysinfo(&si) < 0)
+		return 0;
+	return ((uint64_t)si.totalram + (uint64_t)si.totalswap) * si.mem_unit;
+}
+
+void config_print_help(const char *prog)
+{
+	printf("Usage: %s --kernel PATH [options]\n"
+	       "nimbus: a light virtual machine monitor for Linux/KVM.\n\n"
+	       "  --kernel PATH            vmlinux (ELF) or bzImage to boot\n"
+	       "  --initramfs PATH         initramfs to load\n"
+	       "  --cmdline \"...\"          kernel command line (default \"%s\")\n"
+	       "  --cpus boot=N[,max=M][,template=default|host]\n"
+	       "                           vCPUs (default 1); template masks CPU features:\n"
+	       "                           default hides XSAVE/AVX and CMPXCHG16B, host passes all\n"
+	       "  --memory size=SIZE       guest RAM, K/M/G suffixes (default 512M, minimum 64M)\n"
+	       "  --serial tty|file=PATH|null|off\n"
+	       "                           16550 serial port at 0x3f8 (default tty)\n"
+	       "  --boot-entry auto|linux64|pvh\n"
+	       "                           ELF entry: PVH note if present (auto), or startup_64\n"
+	       "  --log-file PATH          write nimbus's log there instead of stderr\n"
+	       "  -v                       more logging (-v info, -vv debug)\n"
+	       "  -h, --help               this help\n"
+	       "  -V, --version            print the version\n",
+	       prog, CONFIG_DEFAULT_CMDLINE);
+}

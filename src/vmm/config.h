@@ -1,0 +1,60 @@
+/* vmm/config.h — the validated VM configuration and its command-line parser.
+ *
+ * Options follow cloud-hypervisor's syntax: `--cpus boot=2`, `--memory
+ * size=512M`, `--serial tty|file=PATH|null|off`. Parsing never exits: it
+ * returns an error with a one-line message for the caller to print. */
+#ifndef NIMBUS_VMM_CONFIG_H
+#define NIMBUS_VMM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/x86/cpuid.h"
+
+#define CONFIG_MAX_VCPUS 254
+#define CONFIG_DEFAULT_MEM (512ULL << 20)
+#define CONFIG_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=1"
+
+enum console_mode { CONSOLE_OFF, CONSOLE_NULL, CONSOLE_TTY, CONSOLE_FILE };
+
+enum boot_entry { BOOT_ENTRY_AUTO, BOOT_ENTRY_LINUX64, BOOT_ENTRY_PVH };
+
+struct console_config {
+	enum console_mode mode;
+	char *path; /* CONSOLE_FILE */
+};
+
+struct vm_config {
+	char *kernel;
+	char *initramfs;
+	char *cmdline;
+	unsigned boot_vcpus;
+	unsigned max_vcpus;
+	enum cpu_template cpu_template;
+	uint64_t mem_size;
+	struct console_config serial;
+	enum boot_entry boot_entry;
+	char *log_file;
+	int verbosity; /* number of -v */
+};
+
+enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION };
+
+/* Parse argv into cfg (defaults filled in). `host_mem_limit` is the most
+ * guest memory the host can back (bytes; 0 = no check). Returns 0 and the
+ * action, or -EINVAL with a one-line message in err. cfg must be freed with
+ * config_free() in both cases. */
+__attribute__((warn_unused_result)) int config_parse_args(int argc, char **argv, uint64_t host_mem_limit,
+							  struct vm_config *cfg, enum config_action *action,
+							  char *err, size_t errlen);
+void config_free(struct vm_config *cfg);
+
+/* "512M", "2G", "1048576", "64K" → bytes. 0 or -EINVAL (junk, overflow). */
+__attribute__((warn_unused_result)) int config_parse_size(const char *s, uint64_t *out);
+
+/* Host RAM + swap, the ceiling used for --memory size. */
+uint64_t config_host_mem_limit(void);
+
+void config_print_help(const char *prog);
+
+#endif

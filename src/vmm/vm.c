@@ -1,0 +1,506 @@
+/* vmm/vm.c — VM construction, the control loop and teardown. */
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "arch/x86/boot.h"
+#include "arch/x86/cpu_state.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/mptable.h"
+#include "bus/bus.h"
+#include "devices/debug_port.h"
+#include "devices/i8042.h"
+#include "devices/rtc.h"
+#include "devices/serial.h"
+#include "kvm/kvm.h"
+#include "loader/initramfs.h"
+#include "loader/kernel.h"
+#include "mem/guest_mem.h"
+#include "util/log.h"
+#include "vcpu/vcpu.h"
+
+struct vm {
+	const struct vm_config *cfg;
+	struct kvm_vm kvm;
+	struct guest_mem mem;
+	struct bus pio, mmio;
+	struct vcpu *vcpus;
+	unsigned nr_vcpus;
+	struct serial *serial;
+	struct i8042 *i8042;
+	struct rtc *rtc;
+	struct debug_port *debug_port;
+	int serial_out_fd;    /* owned unless it is stdout */
+	bool serial_out_owned;
+	int serial_in_fd;     /* stdin, or -1 */
+	int rx_space_efd;     /* serial made room for more input */
+	/* stop request, from any thread */
+	atomic_bool stop;
+	int stop_efd;
+	pthread_mutex_t stop_lock;
+	bool stop_recorded;
+	int exit_code;
+	char stop_reason[192];
+	/* terminal */
+	bool tty_raw;
+	struct termios saved_tty;
+};
+
+/* ---- stop requests ---------------------------------------------------- */
+
+static void vm_request_stop(struct vm *vm, int exit_code, const char *why)
+{
+	pthread_mutex_lock(&vm->stop_lock);
+	if (!vm->stop_recorded) {
+		vm->stop_recorded = true;
+		vm->exit_code = exit_code;
+		snprintf(vm->stop_reason, sizeof(vm->stop_reason), "%s", why);
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+	atomic_store(&vm->stop, true);
+	uint64_t one = 1;
+	if (write(vm->stop_efd, &one, sizeof(one)) < 0) {
+		/* The counter cannot overflow here; nothing else to do. */
+	}
+}
+
+static void vcpu_request_stop(void *ctx, enum vcpu_stop_reason reason, const char *why)
+{
+	vm_request_stop(ctx, reason == VCPU_STOP_GUEST_SHUTDOWN ? VM_EXIT_OK : VM_EXIT_FATAL, why);
+}
+
+static void i8042_reset(void *ctx)
+{
+	vm_request_stop(ctx, VM_EXIT_OK, "guest reset (i8042)");
+}
+
+static void serial_rx_space(void *ctx)
+{
+	struct vm *vm = ctx;
+	uint64_t one = 1;
+	if (write(vm->rx_space_efd, &one, sizeof(one)) < 0) {
+		/* eventfd counter saturation is impossible at this rate */
+	}
+}
+
+/* ---- terminal --------------------------------------------------------- */
+
+static void tty_restore(struct vm *vm)
+{
+	if (vm->tty_raw) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &vm->saved_tty);
+		vm->tty_raw = false;
+	}
+}
+
+static void tty_make_raw(struct vm *vm)
+{
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &vm->saved_tty) < 0)
+		return;
+	struct termios raw = vm->saved_tty;
+	cfmakeraw(&raw);
+	raw.c_oflag |= OPOST | ONLCR; /* keep nimbus's own log lines readable */
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0)
+		vm->tty_raw = true;
+}
+
+/* ---- building the VM -------------------------------------------------- */
+
+static int setup_memory(struct vm *vm)
+{
+	int rc = gm_create(&vm->mem, vm->cfg->mem_size);
+	if (rc) {
+		log_error("cannot create %lluM of guest memory: %s", (unsigned long long)(vm->cfg->mem_size >> 20),
+			  strerror(-rc));
+		return rc;
+	}
+	rc = kvm_vm_set_memory(&vm->kvm, &vm->mem);
+	if (rc)
+		log_error("KVM_SET_USER_MEMORY_REGION failed: %s", strerror(-rc));
+	return rc;
+}
+
+static enum kernel_entry_pref entry_pref(const struct vm_config *cfg)
+{
+	return cfg->boot_entry == BOOT_ENTRY_PVH ? KERNEL_PREFER_PVH : KERNEL_PREFER_LINUX64;
+}
+
+static uint64_t low_ram_end(const struct guest_mem *gm)
+{
+	return gm->regions[0].size; /* region 0 starts at 0 */
+}
+
+static int load_payload(struct vm *vm, struct loaded_kernel *lk, struct boot_info *bi)
+{
+	char err[256];
+	int rc = kernel_load(&vm->mem, vm->cfg->kernel, entry_pref(vm->cfg), lk, err, sizeof(err));
+	if (rc) {
+		log_error("%s", err);
+		return rc;
+	}
+	memset(bi, 0, sizeof(*bi));
+	bi->cmdline = vm->cfg->cmdline;
+	if (lk->is_bzimage) {
+		bi->setup_header = lk->setup_header;
+		bi->setup_header_len = lk->setup_header_len;
+		if (strlen(vm->cfg->cmdline) > lk->cmdline_size) {
+			log_error("--cmdline: %zu bytes, the kernel accepts at most %u", strlen(vm->cfg->cmdline),
+				  lk->cmdline_size);
+			return -EINVAL;
+		}
+	}
+	if (!vm->cfg->initramfs)
+		return 0;
+	uint64_t max = low_ram_end(&vm->mem);
+	if (lk->is_bzimage && lk->initrd_addr_max && (uint64_t)lk->initrd_addr_max + 1 < max)
+		max = (uint64_t)lk->initrd_addr_max + 1;
+	rc = initramfs_load(&vm->mem, vm->cfg->initramfs, lk->kernel_end, max, &bi->initrd_gpa, &bi->initrd_size, err,
+			    sizeof(err));
+	if (rc)
+		log_error("%s", err);
+	return rc;
+}
+
+static int setup_boot(struct vm *vm, struct loaded_kernel *lk)
+{
+	struct boot_info bi;
+	int rc = load_payload(vm, lk, &bi);
+	if (rc)
+		return rc;
+	enum x86_entry_mode mode = lk->mode == KERNEL_ENTRY_PVH ? X86_ENTRY_PVH : X86_ENTRY_LINUX64;
+	rc = x86_write_boot_tables(&vm->mem, mode);
+	if (!rc)
+		rc = mode == X86_ENTRY_PVH ? boot_write_pvh(&vm->mem, &bi) : boot_write_linux(&vm->mem, &bi);
+	if (!rc)
+		rc = mptable_write(&vm->mem, vm->cfg->boot_vcpus);
+	if (rc)
+		log_error("cannot write boot information into guest memory: %s", strerror(-rc));
+	else
+		log_info("kernel entry 0x%llx (%s), initramfs %llu bytes at 0x%llx", (unsigned long long)lk->entry,
+			 mode == X86_ENTRY_PVH ? "PVH" : "64-bit Linux boot protocol",
+			 (unsigned long long)bi.initrd_size, (unsigned long long)bi.initrd_gpa);
+	return rc;
+}
+
+static int open_serial_output(struct vm *vm)
+{
+	const struct console_config *c = &vm->cfg->serial;
+	vm->serial_out_fd = -1;
+	if (c->mode == CONSOLE_TTY) {
+		vm->serial_out_fd = STDOUT_FILENO;
+	} else if (c->mode == CONSOLE_FILE) {
+		vm->serial_out_fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (vm->serial_out_fd < 0) {
+			int rc = -errno;
+			log_error("--serial file=%s: %s", c->path, strerror(-rc));
+			return rc;
+		}
+		vm->serial_out_owned = true;
+	}
+	return 0;
+}
+
+static int add_pio(struct vm *vm, uint64_t base, uint64_t len, const struct bus_ops *ops, void *dev,
+		   const char *name)
+{
+	int rc = bus_insert(&vm->pio, base, len, ops, dev, name);
+	if (rc)
+		log_error("cannot place %s at port 0x%llx: %s", name, (unsigned long long)base, strerror(-rc));
+	return rc;
+}
+
+static int setup_serial(struct vm *vm)
+{
+	if (vm->cfg->serial.mode == CONSOLE_OFF)
+		return 0;
+	int rc = open_serial_output(vm);
+	if (rc)
+		return rc;
+	struct serial_config sc = {
+		.out_fd = vm->serial_out_fd,
+		.irq = {kvm_irq_line_set_level, &vm->kvm, SERIAL_COM1_IRQ},
+		.rx_space_cb = serial_rx_space,
+		.rx_space_ctx = vm,
+	};
+	rc = serial_create(&sc, &vm->serial);
+	if (rc) {
+		log_error("cannot create the serial port: %s", strerror(-rc));
+		return rc;
+	}
+	if (vm->cfg->serial.mode == CONSOLE_TTY)
+		vm->serial_in_fd = STDIN_FILENO;
+	return add_pio(vm, SERIAL_COM1_BASE, SERIAL_PORT_LEN, &serial_bus_ops, vm->serial, "serial");
+}
+
+static int setup_legacy_devices(struct vm *vm)
+{
+	int rc = setup_serial(vm);
+	if (rc)
+		return rc;
+	rc = i8042_create(i8042_reset, vm, &vm->i8042);
+	if (!rc)
+		rc = add_pio(vm, I8042_DATA_PORT, 1, &i8042_bus_ops, vm->i8042, "i8042-data");
+	if (!rc)
+		rc = add_pio(vm, I8042_CMD_PORT, 1, &i8042_bus_ops, vm->i8042, "i8042-cmd");
+	if (!rc)
+		rc = rtc_create(vm->cfg->mem_size, &vm->rtc);
+	if (!rc)
+		rc = add_pio(vm, RTC_PORT_BASE, RTC_PORT_LEN, &rtc_bus_ops, vm->rtc, "cmos-rtc");
+	if (!rc)
+		rc = debug_port_create(&vm->debug_port);
+	if (!rc)
+		rc = add_pio(vm, DEBUG_PORT_ADDR, 1, &debug_port_bus_ops, vm->debug_port, "debug-port");
+	if (rc)
+		log_error("cannot create legacy devices: %s", strerror(-rc));
+	return rc;
+}
+
+static int setup_vcpus(struct vm *vm, const struct loaded_kernel *lk)
+{
+	unsigned n = vm->cfg->boot_vcpus;
+	if ((int)n > vm->kvm.max_vcpus) {
+		log_error("--cpus boot=%u: KVM supports at most %d vCPUs", n, vm->kvm.max_vcpus);
+		return -EINVAL;
+	}
+	vm->vcpus = calloc(n, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	struct vcpu_host host = {&vm->pio, &vm->mmio, vcpu_request_stop, vm, &vm->stop};
+	enum x86_entry_mode mode = lk->mode == KERNEL_ENTRY_PVH ? X86_ENTRY_PVH : X86_ENTRY_LINUX64;
+	for (unsigned i = 0; i < n; i++) {
+		int rc = vcpu_create(&vm->vcpus[i], &vm->kvm, i, &host);
+		if (rc) {
+			log_error("cannot create vCPU %u: %s", i, strerror(-rc));
+			return rc;
+		}
+		vm->nr_vcpus++;
+		rc = x86_vcpu_init(vm->vcpus[i].fd, &vm->kvm, i, n, vm->cfg->cpu_template);
+		if (!rc && i == 0)
+			rc = x86_vcpu_set_boot_regs(vm->vcpus[i].fd, mode, lk->entry);
+		if (rc) {
+			log_error("cannot set up vCPU %u: %s", i, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int vm_build(struct vm *vm)
+{
+	char err[256];
+	int rc = kvm_vm_open(&vm->kvm, err, sizeof(err));
+	if (rc) {
+		log_error("%s", err);
+		return rc;
+	}
+	struct loaded_kernel lk;
+	rc = setup_memory(vm);
+	if (!rc)
+		rc = setup_boot(vm, &lk);
+	if (!rc)
+		rc = setup_legacy_devices(vm);
+	if (!rc)
+		rc = setup_vcpus(vm, &lk);
+	return rc;
+}
+
+/* ---- running ---------------------------------------------------------- */
+
+static int epoll_add(int epfd, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* Moves terminal bytes into the UART, keeping what it cannot take yet. */
+struct input_buf {
+	uint8_t data[256];
+	size_t len, off;
+	bool watching; /* serial_in_fd is in the epoll set */
+	bool eof;
+};
+
+static void pump_input(struct vm *vm, int epfd, struct input_buf *in)
+{
+	for (;;) {
+		if (in->off < in->len) {
+			size_t n = serial_push_input(vm->serial, in->data + in->off, in->len - in->off);
+			in->off += n;
+			if (in->off < in->len)
+				break; /* wait for rx_space */
+		}
+		if (in->eof)
+			break;
+		ssize_t r = read(vm->serial_in_fd, in->data, sizeof(in->data));
+		if (r <= 0) {
+			if (r < 0 && (errno == EINTR))
+				continue;
+			if (r < 0 && errno == EAGAIN)
+				break;
+			in->eof = true;
+			break;
+		}
+		in->len = (size_t)r;
+		in->off = 0;
+	}
+	bool want = !in->eof && in->off >= in->len;
+	if (want != in->watching) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = vm->serial_in_fd};
+		epoll_ctl(epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, vm->serial_in_fd, want ? &ev : NULL);
+		in->watching = want;
+	}
+}
+
+static void handle_signal(struct vm *vm, int sigfd)
+{
+	struct signalfd_siginfo si;
+	if (read(sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	char why[64];
+	snprintf(why, sizeof(why), "received %s", strsignal((int)si.ssi_signo));
+	vm_request_stop(vm, VM_EXIT_OK, why);
+}
+
+static void control_loop(struct vm *vm, int sigfd)
+{
+	int epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0 || epoll_add(epfd, sigfd) || epoll_add(epfd, vm->stop_efd) || epoll_add(epfd, vm->rx_space_efd)) {
+		vm_request_stop(vm, VM_EXIT_FATAL, "cannot set up the control loop");
+		if (epfd >= 0)
+			close(epfd);
+		return;
+	}
+	struct input_buf in = {.len = 0};
+	if (vm->serial && vm->serial_in_fd >= 0) {
+		int fl = fcntl(vm->serial_in_fd, F_GETFL);
+		if (fl >= 0 && !(fl & O_NONBLOCK) && !isatty(vm->serial_in_fd))
+			fcntl(vm->serial_in_fd, F_SETFL, fl | O_NONBLOCK);
+		in.watching = epoll_add(epfd, vm->serial_in_fd) == 0;
+		if (!in.watching)
+			in.eof = true; /* e.g. /dev/null cannot be polled */
+	}
+	while (!atomic_load(&vm->stop)) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(epfd, evs, 4, -1);
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			uint64_t cnt;
+			if (fd == sigfd)
+				handle_signal(vm, sigfd);
+			else if (fd == vm->stop_efd)
+				(void)!read(fd, &cnt, sizeof(cnt));
+			else if (fd == vm->rx_space_efd) {
+				(void)!read(fd, &cnt, sizeof(cnt));
+				pump_input(vm, epfd, &in);
+			} else if (fd == vm->serial_in_fd)
+				pump_input(vm, epfd, &in);
+		}
+	}
+	close(epfd);
+}
+
+static int vm_start_and_wait(struct vm *vm)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	/* Block these in every thread (vCPU threads inherit the mask); the
+	 * control loop reads them from a signalfd. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigdelset(&set, SIGPIPE);
+	int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sigfd < 0 || vcpu_signals_init()) {
+		log_error("cannot set up signal handling: %s", strerror(errno));
+		return VM_EXIT_FATAL;
+	}
+	if (vm->cfg->serial.mode == CONSOLE_TTY)
+		tty_make_raw(vm);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		int rc = vcpu_start(&vm->vcpus[i]);
+		if (rc) {
+			vm_request_stop(vm, VM_EXIT_FATAL, "cannot start a vCPU thread");
+			break;
+		}
+	}
+	log_info("VM running: %u vCPU(s), %lluM", vm->nr_vcpus, (unsigned long long)(vm->cfg->mem_size >> 20));
+	control_loop(vm, sigfd);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+	tty_restore(vm);
+	close(sigfd);
+	if (vm->exit_code == VM_EXIT_OK)
+		log_info("VM stopped: %s", vm->stop_reason);
+	else
+		log_error("VM stopped: %s", vm->stop_reason);
+	return vm->exit_code;
+}
+
+static void vm_teardown(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	if (vm->serial)
+		serial_destroy(vm->serial);
+	if (vm->i8042)
+		i8042_destroy(vm->i8042);
+	if (vm->rtc)
+		rtc_destroy(vm->rtc);
+	if (vm->debug_port)
+		debug_port_destroy(vm->debug_port);
+	if (vm->serial_out_owned)
+		close(vm->serial_out_fd);
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	if (vm->kvm.vm_fd >= 0 || vm->kvm.kvm_fd >= 0)
+		kvm_vm_close(&vm->kvm);
+	gm_destroy(&vm->mem);
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+	if (vm->rx_space_efd >= 0)
+		close(vm->rx_space_efd);
+	pthread_mutex_destroy(&vm->stop_lock);
+}
+
+int vm_run(const struct vm_config *cfg)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		log_error("out of memory");
+		return VM_EXIT_SETUP;
+	}
+	vm->cfg = cfg;
+	vm->kvm.vm_fd = vm->kvm.kvm_fd = -1;
+	vm->serial_in_fd = -1;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->rx_space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int code = VM_EXIT_SETUP;
+	if (vm->stop_efd < 0 || vm->rx_space_efd < 0)
+		log_error("eventfd: %s", strerror(errno));
+	else if (vm_build(vm) == 0)
+		code = vm_start_and_wait(vm);
+	vm_teardown(vm);
+	free(vm);
+	return code;
+}
