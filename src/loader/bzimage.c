@@ -68,6 +68,11 @@ static int check_layout(const uint8_t *img, size_t size, struct bzimage_info *ou
 		loader_seterr(err, errlen, "bzImage setup (%u sectors) leaves no kernel in %zu bytes", sects, size);
 		return -ENOEXEC;
 	}
+	if (size - koff <= BZ_ENTRY64_OFFSET) {
+		loader_seterr(err, errlen, "bzImage kernel (%llu bytes) too short for the 64-bit entry at +0x%x",
+			      (unsigned long long)(size - koff), BZ_ENTRY64_OFFSET);
+		return -ENOEXEC;
+	}
 	out->setup_sects = sects;
 	out->kernel_offset = koff;
 	out->kernel_size = size - koff;

@@ -51,7 +51,8 @@ bool bzimage_is_bzimage(const uint8_t *img, size_t size);
  * use. Requires: "HdrS" magic, boot_flag 0xAA55, protocol >= 2.06 (and >= 2.12
  * because XLF_KERNEL_64 is required), a short jump at 0x200 whose target
  * (the end of the header) covers the fields read here, setup sectors and a
- * non-empty protected-mode kernel inside the file, LOADED_HIGH,
+ * protected-mode kernel longer than 0x200 bytes (so the 64-bit entry is in
+ * it) inside the file, LOADED_HIGH,
  * XLF_KERNEL_64, a power-of-two kernel_alignment if relocatable, and the
  * payload inside the protected-mode kernel. The header copy is
  * 0x202 + byte[0x201] - 0x1f1 bytes, capped at BZ_SETUP_HEADER_MAX.
