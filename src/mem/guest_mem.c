@@ -56,7 +56,6 @@ int gm_create(struct guest_mem *gm, uint64_t size)
 			close(fd);
 			return err;
 		}
-		madvise(p, parts[i].len, MADV_MERGEABLE);
 		int rc = gm_add_region(gm, parts[i].gpa, parts[i].len, p, fd);
 		if (rc < 0) {
 			munmap(p, parts[i].len);

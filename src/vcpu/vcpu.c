@@ -186,6 +186,18 @@ void vcpu_join(struct vcpu *v)
 	v->started = false;
 }
 
+void vcpu_log_state(struct vcpu *v, enum log_level level)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
+		return;
+	log_msg(level, "vCPU %u: rip=0x%llx rsp=0x%llx rflags=0x%llx cr0=0x%llx cr3=0x%llx cr4=0x%llx efer=0x%llx",
+		v->index, (unsigned long long)r.rip, (unsigned long long)r.rsp, (unsigned long long)r.rflags,
+		(unsigned long long)s.cr0, (unsigned long long)s.cr3, (unsigned long long)s.cr4,
+		(unsigned long long)s.efer);
+}
+
 void vcpu_destroy(struct vcpu *v)
 {
 	if (v->run)

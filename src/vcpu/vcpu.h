@@ -13,6 +13,7 @@
 
 #include "bus/bus.h"
 #include "kvm/kvm.h"
+#include "util/log.h"
 
 struct kvm_run;
 
@@ -49,6 +50,8 @@ __attribute__((warn_unused_result)) int vcpu_signals_init(void);
 __attribute__((warn_unused_result)) int vcpu_start(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
+/* Log registers of a stopped vCPU (debugging aid for fatal exits). */
+void vcpu_log_state(struct vcpu *v, enum log_level level);
 void vcpu_destroy(struct vcpu *v);
 
 #endif

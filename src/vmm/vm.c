@@ -250,13 +250,16 @@ static int setup_legacy_devices(struct vm *vm)
 	int rc = setup_serial(vm);
 	if (rc)
 		return rc;
-	rc = i8042_create(i8042_reset, vm, &vm->i8042);
+	struct i8042_config ic = {.reset_cb = i8042_reset, .reset_ctx = vm};
+	struct rtc_config rc_cfg = {.mem_below_4g = vm->mem.regions[0].size,
+				    .mem_above_4g = gm_total_size(&vm->mem) - vm->mem.regions[0].size};
+	rc = i8042_create(&ic, &vm->i8042);
 	if (!rc)
-		rc = add_pio(vm, I8042_DATA_PORT, 1, &i8042_bus_ops, vm->i8042, "i8042-data");
+		rc = add_pio(vm, I8042_DATA_PORT, 1, &i8042_data_bus_ops, vm->i8042, "i8042-data");
 	if (!rc)
-		rc = add_pio(vm, I8042_CMD_PORT, 1, &i8042_bus_ops, vm->i8042, "i8042-cmd");
+		rc = add_pio(vm, I8042_CMD_PORT, 1, &i8042_cmd_bus_ops, vm->i8042, "i8042-cmd");
 	if (!rc)
-		rc = rtc_create(vm->cfg->mem_size, &vm->rtc);
+		rc = rtc_create(&rc_cfg, &vm->rtc);
 	if (!rc)
 		rc = add_pio(vm, RTC_PORT_BASE, RTC_PORT_LEN, &rtc_bus_ops, vm->rtc, "cmos-rtc");
 	if (!rc)
@@ -442,8 +445,10 @@ static int vm_start_and_wait(struct vm *vm)
 	control_loop(vm, sigfd);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		vcpu_join(&vm->vcpus[i]);
+		vcpu_log_state(&vm->vcpus[i], vm->exit_code == VM_EXIT_OK ? LOG_DEBUG : LOG_ERROR);
+	}
 	tty_restore(vm);
 	close(sigfd);
 	if (vm->exit_code == VM_EXIT_OK)

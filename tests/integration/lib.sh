@@ -1,0 +1,84 @@
+# tests/integration/lib.sh — helpers for the integration tests (sourced).
+#
+# Each test_*.sh is a bash script that sources this file, boots the default
+# guest (build/guest, made by scripts/prepare-guest.sh) with a script to run
+# inside it, and checks the serial output and nimbus's exit code. A test
+# exits 0 on pass, 1 on fail; it never skips: without a usable /dev/kvm it
+# fails (the runner puts the whole suite inside the emulated KVM host).
+
+set -u
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${NIMBUS_BUILD:-$REPO/build}
+NIMBUS=${NIMBUS_BIN:-$BUILD/nimbus}
+GUEST=${NIMBUS_GUEST:-$BUILD/guest}
+TEST_NAME=$(basename "$0" .sh)
+WORK=${NIMBUS_TEST_WORK:-$BUILD/itest}/$TEST_NAME
+# Guests boot much slower inside the emulated KVM host: scale timeouts.
+TIMEOUT_SCALE=${NIMBUS_TIMEOUT_SCALE:-1}
+rm -rf "$WORK"
+mkdir -p "$WORK"
+
+fail() {
+	echo "FAIL $TEST_NAME: $*" >&2
+	if [ -f "$WORK/serial.log" ]; then
+		echo "---- last serial output ($WORK/serial.log) ----" >&2
+		tail -n 25 "$WORK/serial.log" >&2
+	fi
+	if [ -f "$WORK/nimbus.log" ]; then
+		echo "---- nimbus log ----" >&2
+		tail -n 15 "$WORK/nimbus.log" >&2
+	fi
+	exit 1
+}
+
+pass() {
+	echo "PASS $TEST_NAME${1:+: $1}"
+	exit 0
+}
+
+need_kvm() {
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || fail "no usable /dev/kvm (run through tests/run-integration.sh, which uses the emulated KVM host when needed)"
+	[ -x "$NIMBUS" ] || fail "nimbus not built at $NIMBUS"
+	[ -f "$GUEST/vmlinux" ] || fail "default guest missing in $GUEST (run scripts/prepare-guest.sh)"
+}
+
+# make_initramfs SCRIPT → prints the path of base initramfs + overlay with /test.sh
+make_initramfs() {
+	local script=$1 out="$WORK/initramfs.img"
+	"$REPO/scripts/mk-overlay.sh" "$script" "$WORK/overlay.cpio" >/dev/null || fail "mk-overlay failed"
+	cat "$GUEST/initramfs.cpio.gz" "$WORK/overlay.cpio" >"$out"
+	echo "$out"
+}
+
+# run_nimbus SECONDS ARGS... : runs nimbus with serial to $WORK/serial.log and
+# its log to $WORK/nimbus.log; sets RC to its exit code (124 = timeout).
+run_nimbus() {
+	local secs=$(( $1 * TIMEOUT_SCALE ))
+	shift
+	RC=0
+	timeout -k 5 "$secs" "$NIMBUS" --serial "file=$WORK/serial.log" --log-file "$WORK/nimbus.log" -v "$@" \
+		</dev/null >"$WORK/stdout.log" 2>"$WORK/stderr.log" || RC=$?
+}
+
+# boot_script SCRIPT_TEXT [nimbus args...]: boots the default vmlinux with the
+# script as /test.sh; default 1 vCPU, 256M.
+boot_script() {
+	local text=$1
+	shift
+	printf '%s\n' "$text" >"$WORK/test.sh"
+	local initrd
+	initrd=$(make_initramfs "$WORK/test.sh")
+	run_nimbus 120 --kernel "$GUEST/vmlinux" --initramfs "$initrd" "$@"
+}
+
+expect_rc() {
+	[ "$RC" = "$1" ] || fail "nimbus exit code $RC, expected $1"
+}
+
+expect_serial() {
+	grep -q -- "$1" "$WORK/serial.log" 2>/dev/null || fail "serial output lacks '$1'"
+}
+
+expect_test_ok() {
+	expect_serial "NIMBUS-TEST-EXIT=0"
+}
