@@ -297,9 +297,9 @@ static void test_create_split(void **state)
 }
 
 /* BUG (disabled until fixed): gm_create closes its memfd twice when the
- * mapping of the high part fails. src/mem/guest_mem.c:55-56 (and 63-64) call
+ * mapping of the high part fails. src/mem/guest_mem.c:55-56 (and 62-63) call
  * gm_destroy(gm), which already closes the fd of the mapped low region
- * (line 82), then close(fd) again. In a multi-threaded VMM the second close
+ * (line 81), then close(fd) again. In a multi-threaded VMM the second close
  * can close an fd another thread has just been given. Reproduce: size =
  * 3 GiB + 128 TiB (ftruncate succeeds, the 128 TiB mmap fails with ENOMEM).
  * Expected: the memfd closed exactly once; actual: twice.
