@@ -66,7 +66,8 @@ static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	FILE *out = g_file ? g_file : stderr;
 	fprintf(out, "nimbus [%5lld.%06lld] %s: ", (long long)(t / 1000000000LL),
 		(long long)(t % 1000000000LL) / 1000, level_names[level]);
-	vfprintf(out, fmt, ap);
+	if (fmt) /* never NULL; keeps gcc -fsanitize happy */
+		vfprintf(out, fmt, ap);
 	fputc('\n', out);
 	fflush(out);
 	pthread_mutex_unlock(&g_lock);

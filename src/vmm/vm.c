@@ -265,7 +265,7 @@ static int setup_legacy_devices(struct vm *vm)
 	if (!rc)
 		rc = debug_port_create(&vm->debug_port);
 	if (!rc)
-		rc = add_pio(vm, DEBUG_PORT_ADDR, 1, &debug_port_bus_ops, vm->debug_port, "debug-port");
+		rc = add_pio(vm, DEBUG_PORT_BASE, 1, &debug_port_bus_ops, vm->debug_port, "debug-port");
 	if (rc)
 		log_error("cannot create legacy devices: %s", strerror(-rc));
 	return rc;

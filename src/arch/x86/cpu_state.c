@@ -118,21 +118,22 @@ static int set_msrs(int fd)
 		{MSR_MTRR_DEF_TYPE, (1U << 11) | 6 /* MTRRs on, default write-back */},
 	};
 	enum { N = sizeof(init) / sizeof(init[0]) };
-	struct {
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[N];
-	} msrs;
-	memset(&msrs, 0, sizeof(msrs));
-	msrs.hdr.nmsrs = N;
+		uint8_t bytes[sizeof(struct kvm_msrs) + N * sizeof(struct kvm_msr_entry)];
+	} buf;
+	memset(&buf, 0, sizeof(buf));
+	struct kvm_msrs *msrs = &buf.hdr;
+	msrs->nmsrs = N;
 	for (int i = 0; i < N; i++) {
-		msrs.e[i].index = init[i].index;
-		msrs.e[i].data = init[i].value;
+		msrs->entries[i].index = init[i].index;
+		msrs->entries[i].data = init[i].value;
 	}
-	int n = ioctl(fd, KVM_SET_MSRS, &msrs);
+	int n = ioctl(fd, KVM_SET_MSRS, msrs);
 	if (n < 0)
 		return -errno;
 	if (n != N)
-		log_debug("KVM_SET_MSRS: MSR 0x%x not accepted", msrs.e[n].index);
+		log_debug("KVM_SET_MSRS: MSR 0x%x not accepted", msrs->entries[n].index);
 	return 0;
 }
 
