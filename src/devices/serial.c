@@ -100,6 +100,7 @@ struct serial {
 	int irq_level;    /* last level given to cfg.irq */
 	bool rx_wanted;   /* a caller is waiting for receive room */
 	bool tx_stalled;  /* out_fd timed out; drop without waiting until it drains */
+	bool tx_dropping; /* the last byte was dropped (for logging episodes) */
 	uint64_t tx_dropped;
 	struct log_ratelimit rl_tx; /* per device, used under lock */
 };
@@ -294,9 +295,15 @@ static void emit(struct serial *s, uint8_t byte)
 	r = fd_write_byte(s, byte);
 	if (r < 0) {
 		s->tx_dropped++;
-		log_ratelimited(&s->rl_tx, LOG_WARN,
-				"serial: output %s, dropping (%llu bytes dropped so far)",
-				r == -EAGAIN ? "not writable" : strerror(-r),
+		/* One line per episode (rate-limited), not one per byte. */
+		if (!s->tx_dropping)
+			log_ratelimited(&s->rl_tx, LOG_WARN, "serial: output %s, dropping output",
+					r == -EAGAIN ? "not writable" : strerror(-r));
+		s->tx_dropping = true;
+	} else if (s->tx_dropping) {
+		s->tx_dropping = false;
+		log_ratelimited(&s->rl_tx, LOG_INFO,
+				"serial: output resumed (%llu bytes dropped so far)",
 				(unsigned long long)s->tx_dropped);
 	}
 }

@@ -17,7 +17,9 @@
  * the fd stays unwritable that long the byte is dropped and counted, and
  * later bytes are dropped without waiting until a write succeeds again (see
  * serial_tx_dropped()). EINTR is retried. A blocking fd is fine; a
- * non-blocking one saves the poll() call per byte.
+ * non-blocking one saves the poll() call per byte. If out_fd can be a pipe
+ * or socket whose reader goes away, the VMM must ignore SIGPIPE (the write
+ * then fails with EPIPE and the byte is dropped).
  *
  * Input: the VMM's control thread feeds terminal bytes with
  * serial_push_input(); the device accepts at most serial_rx_room() bytes
