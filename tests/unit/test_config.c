@@ -256,6 +256,12 @@ static void test_memory_bad(void **state)
 	/* a small host */
 	parse_lim(&r, 256 * MiB, "--kernel", "k", (const char *)NULL);
 	bad(&r, "host");
+	/* a limit that is not page aligned: one byte short */
+	parse_lim(&r, 128 * MiB - 1, "--kernel", "k", "--memory", "size=128M", (const char *)NULL);
+	bad(&r, "host");
+	parse_lim(&r, 128 * MiB - 1, "--kernel", "k", "--memory", "size=127M", (const char *)NULL);
+	ok(&r);
+	config_free(&r.cfg);
 }
 
 static void test_serial(void **state)
