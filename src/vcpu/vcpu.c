@@ -104,12 +104,15 @@ static bool handle_exit(struct vcpu *v)
 	struct kvm_run *run = v->run;
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
+		v->exits_io++;
 		handle_io(v);
 		return true;
 	case KVM_EXIT_MMIO:
+		v->exits_mmio++;
 		handle_mmio(v);
 		return true;
 	case KVM_EXIT_INTR:
+		v->exits_other++;
 		return true;
 	case KVM_EXIT_HLT:
 		stop(v, VCPU_STOP_GUEST_SHUTDOWN, "guest halted");
@@ -192,6 +195,8 @@ void vcpu_log_state(struct vcpu *v, enum log_level level)
 	struct kvm_sregs s;
 	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
 		return;
+	log_msg(level, "vCPU %u: %llu PIO, %llu MMIO, %llu other exits", v->index, (unsigned long long)v->exits_io,
+		(unsigned long long)v->exits_mmio, (unsigned long long)v->exits_other);
 	log_msg(level, "vCPU %u: rip=0x%llx rsp=0x%llx rflags=0x%llx cr0=0x%llx cr3=0x%llx cr4=0x%llx efer=0x%llx",
 		v->index, (unsigned long long)r.rip, (unsigned long long)r.rsp, (unsigned long long)r.rflags,
 		(unsigned long long)s.cr0, (unsigned long long)s.cr3, (unsigned long long)s.cr4,

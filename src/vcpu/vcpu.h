@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "bus/bus.h"
 #include "kvm/kvm.h"
@@ -40,6 +41,8 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	struct vcpu_host host;
+	/* Exit statistics, written only by the vCPU thread. */
+	uint64_t exits_io, exits_mmio, exits_other;
 };
 
 /* Create the KVM vCPU and map its run area. 0 or -errno. */

@@ -16,6 +16,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "arch/x86/acpi.h"
 #include "arch/x86/boot.h"
 #include "arch/x86/cpu_state.h"
 #include "arch/x86/layout.h"
@@ -181,7 +182,10 @@ static int setup_boot(struct vm *vm, struct loaded_kernel *lk)
 	if (rc)
 		return rc;
 	enum x86_entry_mode mode = lk->mode == KERNEL_ENTRY_PVH ? X86_ENTRY_PVH : X86_ENTRY_LINUX64;
-	rc = x86_write_boot_tables(&vm->mem, mode);
+	struct acpi_config acfg = {vm->cfg->boot_vcpus, vm->cfg->max_vcpus};
+	rc = acpi_write_tables(&vm->mem, &acfg, &bi.rsdp_gpa);
+	if (!rc)
+		rc = x86_write_boot_tables(&vm->mem, mode);
 	if (!rc)
 		rc = mode == X86_ENTRY_PVH ? boot_write_pvh(&vm->mem, &bi) : boot_write_linux(&vm->mem, &bi);
 	if (!rc)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arch/x86/layout.h"
+#include "util/checksum.h"
 
 struct __attribute__((packed)) mpf_intel {
 	char signature[4];
@@ -48,14 +49,6 @@ enum { MP_IRQ_INT = 0, MP_IRQ_NMI = 1, MP_IRQ_EXTINT = 3 };
 #define MP_IOAPIC_VERSION 0x11
 #define MP_ISA_IRQS 16
 #define MP_MAX_BYTES (X86_HIMEM_START - X86_MPTABLE_ADDR)
-
-static uint8_t checksum(const uint8_t *p, size_t n)
-{
-	uint8_t sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum = (uint8_t)(sum + p[i]);
-	return (uint8_t)(0 - sum);
-}
 
 /* Appends entry bytes to buf, bounded by cap. */
 static int put(uint8_t *buf, size_t cap, size_t *off, const void *entry, size_t len)
@@ -120,11 +113,11 @@ int mptable_write(const struct guest_mem *gm, unsigned ncpus)
 			      .oemcount = count, .lapic = (uint32_t)X86_LAPIC_ADDR};
 	memcpy(buf + sizeof(struct mpf_intel), &t, sizeof(t));
 	struct mpc_table *tp = (struct mpc_table *)(buf + sizeof(struct mpf_intel));
-	tp->checksum = checksum((uint8_t *)tp, t.length);
+	tp->checksum = byte_checksum(tp, t.length);
 	struct mpf_intel f = {.signature = {'_', 'M', 'P', '_'},
 			      .physptr = (uint32_t)(X86_MPTABLE_ADDR + sizeof(struct mpf_intel)), .length = 1,
 			      .specification = 4};
-	f.checksum = checksum((const uint8_t *)&f, sizeof(f));
+	f.checksum = byte_checksum(&f, sizeof(f));
 	memcpy(buf, &f, sizeof(f));
 	return gm_write(gm, X86_MPTABLE_ADDR, buf, off);
 }

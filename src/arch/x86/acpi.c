@@ -1,0 +1,212 @@
+/* arch/x86/acpi.c — ACPI table builder. Layouts per ACPI 6.x chapter 5. */
+#include "arch/x86/acpi.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "arch/x86/layout.h"
+#include "util/checksum.h"
+
+struct __attribute__((packed)) acpi_header {
+	char signature[4];
+	uint32_t length;
+	uint8_t revision, checksum;
+	char oem_id[6], oem_table_id[8];
+	uint32_t oem_revision;
+	char creator_id[4];
+	uint32_t creator_revision;
+};
+
+struct __attribute__((packed)) acpi_rsdp {
+	char signature[8];
+	uint8_t checksum;
+	char oem_id[6];
+	uint8_t revision;
+	uint32_t rsdt_address, length;
+	uint64_t xsdt_address;
+	uint8_t extended_checksum, reserved[3];
+};
+
+struct __attribute__((packed)) acpi_gas {
+	uint8_t space_id, bit_width, bit_offset, access_size;
+	uint64_t address;
+};
+
+/* FADT, revision 6 (276 bytes); fields nimbus leaves zero are grouped. */
+struct __attribute__((packed)) acpi_fadt {
+	struct acpi_header h;
+	uint32_t firmware_ctrl, dsdt;
+	uint8_t reserved0, preferred_pm_profile;
+	uint16_t sci_int;
+	uint8_t legacy_blocks[109 - 48]; /* SMI_CMD .. CENTURY: absent (hardware-reduced) */
+	uint16_t iapc_boot_arch;
+	uint8_t reserved1;
+	uint32_t flags;
+	struct acpi_gas reset_reg;
+	uint8_t reset_value;
+	uint16_t arm_boot_arch;
+	uint8_t minor_version;
+	uint64_t x_firmware_ctrl, x_dsdt;
+	uint8_t x_legacy_blocks[244 - 148]; /* X_PM1a_EVT_BLK .. X_GPE1_BLK */
+	struct acpi_gas sleep_control, sleep_status;
+	uint64_t hypervisor_vendor;
+};
+_Static_assert(sizeof(struct acpi_fadt) == 276, "FADT size");
+
+struct __attribute__((packed)) madt_lapic {
+	uint8_t type, length, processor_uid, apic_id;
+	uint32_t flags;
+};
+struct __attribute__((packed)) madt_ioapic {
+	uint8_t type, length, ioapic_id, reserved;
+	uint32_t address, gsi_base;
+};
+struct __attribute__((packed)) madt_lapic_nmi {
+	uint8_t type, length, processor_uid;
+	uint16_t flags;
+	uint8_t lint;
+};
+
+#define FADT_F_HW_REDUCED_ACPI (1U << 20)
+#define FADT_F_PWR_BUTTON (1U << 4) /* no fixed power button */
+#define FADT_F_SLP_BUTTON (1U << 5) /* no fixed sleep button */
+#define IAPC_BOOT_ARCH_8042 (1U << 1)
+#define IAPC_BOOT_ARCH_VGA_NOT_PRESENT (1U << 2)
+#define MADT_PCAT_COMPAT 1U
+#define MADT_LAPIC_ENABLED 1U
+#define ACPI_OEM_ID "NIMBUS"
+#define ACPI_TABLE_ALIGN 16
+
+static void header_init(struct acpi_header *h, const char *sig, uint32_t len, uint8_t rev)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->signature, sig, 4);
+	h->length = len;
+	h->revision = rev;
+	memcpy(h->oem_id, ACPI_OEM_ID, 6);
+	memcpy(h->oem_table_id, "NIMBUSVM", 8);
+	h->oem_revision = 1;
+	memcpy(h->creator_id, "NMBS", 4);
+	h->creator_revision = 1;
+}
+
+/* Tables are laid out one after another from the RSDP up, 16-byte aligned. */
+struct acpi_writer {
+	const struct guest_mem *gm;
+	uint64_t next;
+};
+
+static int place(struct acpi_writer *w, const void *table, uint32_t len, uint64_t *gpa)
+{
+	uint64_t at = (w->next + ACPI_TABLE_ALIGN - 1) & ~(uint64_t)(ACPI_TABLE_ALIGN - 1);
+	if (at + len > X86_ACPI_TABLES_END)
+		return -EINVAL;
+	int rc = gm_write(w->gm, at, table, len);
+	if (rc)
+		return rc;
+	*gpa = at;
+	w->next = at + len;
+	return 0;
+}
+
+static void finish(void *table, uint32_t len)
+{
+	struct acpi_header *h = table;
+	h->checksum = 0;
+	h->checksum = byte_checksum(table, len);
+}
+
+static int write_dsdt(struct acpi_writer *w, uint64_t *gpa)
+{
+	struct acpi_header dsdt; /* empty namespace: devices are probed natively */
+	header_init(&dsdt, "DSDT", sizeof(dsdt), 2);
+	finish(&dsdt, sizeof(dsdt));
+	return place(w, &dsdt, sizeof(dsdt), gpa);
+}
+
+static int write_fadt(struct acpi_writer *w, uint64_t dsdt, uint64_t *gpa)
+{
+	struct acpi_fadt f;
+	memset(&f, 0, sizeof(f));
+	header_init(&f.h, "FACP", sizeof(f), 6);
+	f.minor_version = 3;
+	f.dsdt = (uint32_t)dsdt;
+	f.x_dsdt = dsdt;
+	f.flags = FADT_F_HW_REDUCED_ACPI | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON;
+	f.iapc_boot_arch = IAPC_BOOT_ARCH_8042 | IAPC_BOOT_ARCH_VGA_NOT_PRESENT;
+	memcpy(&f.hypervisor_vendor, "NIMBUSVM", 8);
+	finish(&f, sizeof(f));
+	return place(w, &f, sizeof(f), gpa);
+}
+
+static int write_madt(struct acpi_writer *w, const struct acpi_config *cfg, uint64_t *gpa)
+{
+	uint8_t buf[44 + 255 * sizeof(struct madt_lapic) + sizeof(struct madt_ioapic) + sizeof(struct madt_lapic_nmi)];
+	size_t off = sizeof(struct acpi_header);
+	uint32_t lapic_addr = (uint32_t)X86_LAPIC_ADDR, flags = MADT_PCAT_COMPAT;
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf + off, &lapic_addr, 4);
+	memcpy(buf + off + 4, &flags, 4);
+	off += 8;
+	for (unsigned i = 0; i < cfg->max_cpus; i++) {
+		struct madt_lapic l = {0, sizeof(l), (uint8_t)i, (uint8_t)i, i < cfg->ncpus ? MADT_LAPIC_ENABLED : 0};
+		memcpy(buf + off, &l, sizeof(l));
+		off += sizeof(l);
+	}
+	struct madt_ioapic io = {1, sizeof(io), (uint8_t)cfg->max_cpus, 0, (uint32_t)X86_IOAPIC_ADDR, 0};
+	memcpy(buf + off, &io, sizeof(io));
+	off += sizeof(io);
+	struct madt_lapic_nmi nmi = {4, sizeof(nmi), 0xff, 0, 1};
+	memcpy(buf + off, &nmi, sizeof(nmi));
+	off += sizeof(nmi);
+	header_init((struct acpi_header *)buf, "APIC", (uint32_t)off, 5);
+	finish(buf, (uint32_t)off);
+	return place(w, buf, (uint32_t)off, gpa);
+}
+
+static int write_xsdt(struct acpi_writer *w, const uint64_t *tables, unsigned n, uint64_t *gpa)
+{
+	uint8_t buf[sizeof(struct acpi_header) + 8 * 8];
+	if (n > 8)
+		return -EINVAL;
+	uint32_t len = (uint32_t)(sizeof(struct acpi_header) + 8 * n);
+	header_init((struct acpi_header *)buf, "XSDT", len, 1);
+	memcpy(buf + sizeof(struct acpi_header), tables, 8 * n);
+	finish(buf, len);
+	return place(w, buf, len, gpa);
+}
+
+static int write_rsdp(const struct guest_mem *gm, uint64_t xsdt)
+{
+	struct acpi_rsdp r;
+	memset(&r, 0, sizeof(r));
+	memcpy(r.signature, "RSD PTR ", 8);
+	memcpy(r.oem_id, ACPI_OEM_ID, 6);
+	r.revision = 2;
+	r.length = sizeof(r);
+	r.xsdt_address = xsdt;
+	r.checksum = byte_checksum(&r, 20);
+	r.extended_checksum = byte_checksum(&r, sizeof(r));
+	return gm_write(gm, X86_ACPI_RSDP_ADDR, &r, sizeof(r));
+}
+
+int acpi_write_tables(const struct guest_mem *gm, const struct acpi_config *cfg, uint64_t *rsdp)
+{
+	if (cfg->ncpus == 0 || cfg->max_cpus < cfg->ncpus || cfg->max_cpus > 254)
+		return -EINVAL;
+	struct acpi_writer w = {gm, X86_ACPI_RSDP_ADDR + sizeof(struct acpi_rsdp)};
+	uint64_t dsdt, tables[2], xsdt;
+	int rc = write_dsdt(&w, &dsdt);
+	if (!rc)
+		rc = write_fadt(&w, dsdt, &tables[0]);
+	if (!rc)
+		rc = write_madt(&w, cfg, &tables[1]);
+	if (!rc)
+		rc = write_xsdt(&w, tables, 2, &xsdt);
+	if (!rc)
+		rc = write_rsdp(gm, xsdt);
+	if (!rc)
+		*rsdp = X86_ACPI_RSDP_ADDR;
+	return rc;
+}
