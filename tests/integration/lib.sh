@@ -12,7 +12,13 @@ BUILD=${NIMBUS_BUILD:-$REPO/build}
 NIMBUS=${NIMBUS_BIN:-$BUILD/nimbus}
 GUEST=${NIMBUS_GUEST:-$BUILD/guest}
 TEST_NAME=$(basename "$0" .sh)
-WORK=${NIMBUS_TEST_WORK:-$BUILD/itest}/$TEST_NAME
+# Keep guest output off slow shared filesystems (the emulated KVM host's 9p
+# share costs a round trip per serial byte): work in a local directory and
+# copy it to $BUILD/itest/ when the test ends.
+WORK=${NIMBUS_TEST_WORK:-${TMPDIR:-/tmp}/nimbus-itest}/$TEST_NAME
+RESULT_DIR=$BUILD/itest/$TEST_NAME
+save_work() { rm -rf "$RESULT_DIR"; mkdir -p "$RESULT_DIR" && cp -r "$WORK/." "$RESULT_DIR/" 2>/dev/null; rm -f "$RESULT_DIR"/*.img "$RESULT_DIR"/*.cpio; }
+trap save_work EXIT
 # Guests boot much slower inside the emulated KVM host: scale timeouts.
 TIMEOUT_SCALE=${NIMBUS_TIMEOUT_SCALE:-1}
 rm -rf "$WORK"

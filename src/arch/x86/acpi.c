@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "arch/x86/aml.h"
 #include "arch/x86/layout.h"
 #include "util/checksum.h"
 
@@ -117,12 +118,49 @@ static void finish(void *table, uint32_t len)
 	h->checksum = byte_checksum(table, len);
 }
 
-static int write_dsdt(struct acpi_writer *w, uint64_t *gpa)
+/* A legacy device with a fixed I/O range and optional ISA IRQ (-1: none).
+ * With hardware-reduced ACPI Linux has no legacy PIC IRQs, so a device's IRQ
+ * is usable only when the DSDT describes it. */
+static void dsdt_legacy_device(struct aml *a, const char *name, const char *hid, uint16_t port, uint8_t len,
+			       int irq)
 {
-	struct acpi_header dsdt; /* empty namespace: devices are probed natively */
-	header_init(&dsdt, "DSDT", sizeof(dsdt), 2);
-	finish(&dsdt, sizeof(dsdt));
-	return place(w, &dsdt, sizeof(dsdt), gpa);
+	size_t dev = aml_device_begin(a, name);
+	aml_name_decl(a, "_HID");
+	aml_eisa_id(a, hid);
+	aml_name_decl(a, "_UID");
+	aml_integer(a, 0);
+	aml_name_decl(a, "_CRS");
+	size_t crs = aml_buffer_begin(a);
+	aml_res_io(a, port, len);
+	if (irq >= 0)
+		aml_res_irq(a, (unsigned)irq);
+	aml_res_end_tag(a);
+	aml_end(a, crs);
+	aml_end(a, dev);
+}
+
+static int write_dsdt(struct acpi_writer *w, const struct acpi_config *cfg, uint64_t *gpa)
+{
+	struct aml a;
+	aml_init(&a);
+	struct acpi_header blank;
+	memset(&blank, 0, sizeof(blank));
+	aml_bytes(&a, &blank, sizeof(blank)); /* filled in below */
+	size_t sb = aml_scope_begin(&a, "\\_SB_");
+	if (cfg->serial)
+		dsdt_legacy_device(&a, "COM1", "PNP0501", 0x3f8, 8, 4);
+	dsdt_legacy_device(&a, "RTC_", "PNP0B00", 0x70, 2, -1);
+	aml_end(&a, sb);
+	int rc = aml_error(&a);
+	if (!rc && a.len > UINT32_MAX)
+		rc = -E2BIG;
+	if (!rc) {
+		header_init((struct acpi_header *)a.buf, "DSDT", (uint32_t)a.len, 2);
+		finish(a.buf, (uint32_t)a.len);
+		rc = place(w, a.buf, (uint32_t)a.len, gpa);
+	}
+	aml_free(&a);
+	return rc;
 }
 
 static int write_fadt(struct acpi_writer *w, uint64_t dsdt, uint64_t *gpa)
@@ -197,7 +235,7 @@ int acpi_write_tables(const struct guest_mem *gm, const struct acpi_config *cfg,
 		return -EINVAL;
 	struct acpi_writer w = {gm, X86_ACPI_RSDP_ADDR + sizeof(struct acpi_rsdp)};
 	uint64_t dsdt, tables[2], xsdt;
-	int rc = write_dsdt(&w, &dsdt);
+	int rc = write_dsdt(&w, cfg, &dsdt);
 	if (!rc)
 		rc = write_fadt(&w, dsdt, &tables[0]);
 	if (!rc)

@@ -8,6 +8,7 @@
 #ifndef NIMBUS_ARCH_X86_ACPI_H
 #define NIMBUS_ARCH_X86_ACPI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mem/guest_mem.h"
@@ -18,6 +19,7 @@
 struct acpi_config {
 	unsigned ncpus;     /* enabled processors (APIC IDs 0..ncpus-1) */
 	unsigned max_cpus;  /* described processors, >= ncpus; the rest disabled */
+	bool serial;        /* describe COM1 (0x3f8, IRQ 4) */
 };
 
 /* Build and write every table; checksums filled in. Returns 0 and the RSDP's

@@ -1,0 +1,51 @@
+/* arch/x86/aml.h — a small writer for ACPI Machine Language (the DSDT body).
+ *
+ * Usage: aml_init(); nested constructs are opened with aml_scope_begin() /
+ * aml_device_begin() / aml_buffer_begin() (they return a mark) and closed
+ * with aml_end(mark), which inserts the PkgLength. Errors (out of memory,
+ * bad names) are sticky: check aml_error() once at the end. */
+#ifndef NIMBUS_ARCH_X86_AML_H
+#define NIMBUS_ARCH_X86_AML_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct aml {
+	uint8_t *buf;
+	size_t len, cap;
+	int err; /* 0 or -errno, sticky */
+};
+
+void aml_init(struct aml *a);
+void aml_free(struct aml *a);
+int aml_error(const struct aml *a);
+
+/* A name path: "\\_SB_", "COM1", "_HID" (segments of 4 chars, '.' between). */
+void aml_name(struct aml *a, const char *path);
+/* Name(path, <value>): follow with one data object. */
+void aml_name_decl(struct aml *a, const char *path);
+void aml_integer(struct aml *a, uint64_t v);
+void aml_string(struct aml *a, const char *s);
+/* EISA id such as "PNP0501", as a DWord. */
+void aml_eisa_id(struct aml *a, const char *id);
+
+size_t aml_scope_begin(struct aml *a, const char *path);
+size_t aml_device_begin(struct aml *a, const char *path);
+/* Method(path, nargs, NotSerialized) */
+size_t aml_method_begin(struct aml *a, const char *path, unsigned nargs);
+/* Buffer whose size is the number of bytes appended before aml_end(). */
+size_t aml_buffer_begin(struct aml *a);
+void aml_end(struct aml *a, size_t mark);
+/* Return(integer) — inside a method. */
+void aml_return_integer(struct aml *a, uint64_t v);
+
+/* Resource template items, inside an aml_buffer_begin()/aml_end() pair;
+ * finish the template with aml_res_end_tag(). */
+void aml_res_io(struct aml *a, uint16_t base, uint8_t len);
+void aml_res_irq(struct aml *a, unsigned irq);
+void aml_res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len);
+void aml_res_end_tag(struct aml *a);
+
+void aml_bytes(struct aml *a, const void *data, size_t n);
+
+#endif
