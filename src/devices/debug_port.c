@@ -55,12 +55,20 @@ static void debug_port_write(void *opaque, uint64_t offset, const uint8_t *data,
 	if (ns < 0)
 		ns = 0;
 	pthread_mutex_lock(&dp->lock);
-	if (!dp->seen[r]) {
+	bool first = !dp->seen[r];
+	if (first) {
 		dp->seen[r] = true;
 		dp->first_ns[r] = ns;
 	}
 	dp->count[r]++;
-	log_ratelimited(&dp->rl, LOG_INFO, "debug port: %s code 0x%02x at %" PRId64 ".%06" PRId64 " s",
+	/* The first code of each range is the boot milestone: always logged.
+	 * Later writes (Linux's io_delay uses this port too) are rate-limited
+	 * debug output. */
+	if (first)
+		log_info("debug port: %s code 0x%02x at %" PRId64 ".%06" PRId64 " s", debug_port_range_name(r), code,
+			 ns / 1000000000, (ns % 1000000000) / 1000);
+	else
+		log_ratelimited(&dp->rl, LOG_DEBUG, "debug port: %s code 0x%02x at %" PRId64 ".%06" PRId64 " s",
 			debug_port_range_name(r), code, ns / 1000000000, (ns % 1000000000) / 1000);
 	pthread_mutex_unlock(&dp->lock);
 }

@@ -52,15 +52,19 @@ int gm_create(struct guest_mem *gm, uint64_t size)
 			       (off_t)parts[i].off);
 		if (p == MAP_FAILED) {
 			int err = -errno;
-			gm_destroy(gm);
-			close(fd);
+			if (gm->nr_regions)
+				gm_destroy(gm); /* closes fd too */
+			else
+				close(fd);
 			return err;
 		}
 		int rc = gm_add_region(gm, parts[i].gpa, parts[i].len, p, fd);
 		if (rc < 0) {
 			munmap(p, parts[i].len);
-			gm_destroy(gm);
-			close(fd);
+			if (gm->nr_regions)
+				gm_destroy(gm); /* closes fd too */
+			else
+				close(fd);
 			return rc;
 		}
 	}

@@ -500,7 +500,7 @@ static void test_parse_size(void **state)
  * for junk and overflow). Expected: 0 and the value; actual: -EINVAL.
  * Harmless for --memory (such sizes fail the host check anyway), but wrong.
  * To enable: change both `#if 0` (here and in main()) to `#if 1`. */
-#if 0 /* BUG: config_parse_size rejects UINT64_MAX */
+#if 1 /* was a bug, fixed */
 static void test_parse_size_u64_max(void **state)
 {
 	uint64_t v = 0;
@@ -519,7 +519,7 @@ static void test_parse_size_u64_max(void **state)
  * Input: --serial $'a\nb'. Expected: -EINVAL and no '\n' in err; actual:
  * err = "--serial a\nb: expected off, null, tty or file=PATH".
  * To enable: change both `#if 0` (here and in main()) to `#if 1`. */
-#if 0 /* BUG: newline in a value ends up in the error message */
+#if 1 /* was a bug, fixed */
 static void test_error_one_line_with_newline_input(void **state)
 {
 	struct result r;
@@ -551,10 +551,10 @@ int main(void)
 		cmocka_unit_test(test_repeat_no_leak),
 		cmocka_unit_test(test_small_err_buffer),
 		cmocka_unit_test(test_parse_size),
-#if 0 /* BUG: config_parse_size rejects UINT64_MAX */
+#if 1 /* was a bug, fixed */
 		cmocka_unit_test(test_parse_size_u64_max),
 #endif
-#if 0 /* BUG: newline in a value ends up in the error message */
+#if 1 /* was a bug, fixed */
 		cmocka_unit_test(test_error_one_line_with_newline_input),
 #endif
 	};

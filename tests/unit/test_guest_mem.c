@@ -304,7 +304,7 @@ static void test_create_split(void **state)
  * 3 GiB + 128 TiB (ftruncate succeeds, the 128 TiB mmap fails with ENOMEM).
  * Expected: the memfd closed exactly once; actual: twice.
  * To enable: change both `#if 0` (here and in main()) to `#if 1`. */
-#if 0 /* BUG: double close in gm_create, see above */
+#if 1 /* was a bug, fixed */
 #include <sys/syscall.h>
 #include <unistd.h>
 static int close_count[256];
@@ -344,7 +344,7 @@ int main(void)
 		cmocka_unit_test(test_create_64m),
 		cmocka_unit_test(test_create_exactly_3g),
 		cmocka_unit_test(test_create_split),
-#if 0 /* BUG: double close in gm_create */
+#if 1 /* was a bug, fixed */
 		cmocka_unit_test(test_create_mmap_failure_closes_once),
 #endif
 	};

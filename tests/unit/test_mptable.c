@@ -234,7 +234,7 @@ static void test_no_memory(void **state)
  * Input: mptable_write(gm, 194) and mptable_write(gm, 254).
  * Expected: 0 and a valid table; actual: -EINVAL.
  * To enable: change both `#if 0` (here and in main()) to `#if 1`. */
-#if 0 /* BUG: mptable 4 KiB buffer limits ncpus to 193 */
+#if 1 /* was a bug, fixed */
 static void test_max_cpus(void **state)
 {
 	struct parsed p;
@@ -261,7 +261,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invalid_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_193_cpus, setup, teardown),
-#if 0 /* BUG: mptable 4 KiB buffer limits ncpus to 193 */
+#if 1 /* was a bug, fixed */
 		cmocka_unit_test_setup_teardown(test_max_cpus, setup, teardown),
 #endif
 	};

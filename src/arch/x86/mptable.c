@@ -97,7 +97,7 @@ static int put_entries(uint8_t *buf, size_t cap, size_t *off, unsigned ncpus, ui
 
 int mptable_write(const struct guest_mem *gm, unsigned ncpus)
 {
-	uint8_t buf[4096];
+	uint8_t buf[8192]; /* 254 CPUs need 220 + 20 * 254 bytes */
 	size_t cap = sizeof(buf) < MP_MAX_BYTES ? sizeof(buf) : MP_MAX_BYTES;
 	if (ncpus == 0 || ncpus > 254)
 		return -EINVAL;

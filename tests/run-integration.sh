@@ -1,0 +1,69 @@
+#!/bin/bash
+# run-integration.sh [TEST...] — run the integration tests (tests/integration/
+# test_*.sh, or the named ones) against a real KVM: the host's /dev/kvm when it
+# is usable and boots the default guest quickly, otherwise the emulated KVM
+# host (tests/harness/kvm-host-run.sh). Prints one line saying which ran, one
+# PASS/FAIL line per test, and writes them to build/integration-results.txt.
+#
+# NIMBUS_KVM=host|emulated|auto (default auto) forces the choice.
+set -u
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+cd "$REPO"
+BUILD=${NIMBUS_BUILD:-$REPO/build}
+RESULTS=$BUILD/integration-results.txt
+mode=${NIMBUS_KVM:-auto}
+
+if [ "${1:-}" = "--inside" ]; then
+	# Runs the tests where a KVM is (host or inside the emulated host).
+	shift
+	tests=("$@")
+	[ ${#tests[@]} -gt 0 ] || tests=(tests/integration/test_*.sh)
+	: >"$RESULTS.part"
+	for t in "${tests[@]}"; do
+		start=$(date +%s)
+		if bash "$t" >"$BUILD/itest-$(basename "$t" .sh).out" 2>&1; then r=PASS; else r=FAIL; fi
+		line="$r $(basename "$t" .sh) ($(( $(date +%s) - start )) s)"
+		echo "$line" | tee -a "$RESULTS.part"
+		[ $r = PASS ] || sed 's/^/    /' "$BUILD/itest-$(basename "$t" .sh).out" | tail -n 40
+	done
+	exit 0
+fi
+
+# Is the host's KVM usable and fast? Boot the default guest with a deadline.
+host_kvm_ok() {
+	tests/harness/have-kvm.sh 2>/dev/null || return 1
+	local deadline=${NIMBUS_HOST_KVM_PROBE_SECS:-30}
+	local dir
+	dir=$(mktemp -d)
+	printf 'echo probe-ok\n' >"$dir/t.sh"
+	scripts/mk-overlay.sh "$dir/t.sh" "$dir/o.cpio" >/dev/null &&
+		cat "$BUILD/guest/initramfs.cpio.gz" "$dir/o.cpio" >"$dir/i.img" || return 1
+	local rc=0
+	timeout -k 2 "$deadline" "$BUILD/nimbus" --kernel "$BUILD/guest/vmlinux" --initramfs "$dir/i.img" \
+		--memory size=256M --serial "file=$dir/s.log" </dev/null >/dev/null 2>&1 || rc=$?
+	grep -q "NIMBUS-TEST-EXIT=0" "$dir/s.log" 2>/dev/null || rc=1
+	rm -rf "$dir"
+	return $rc
+}
+
+if [ "$mode" = auto ]; then
+	if host_kvm_ok; then mode=host; else mode=emulated; fi
+fi
+rm -f "$RESULTS" "$RESULTS.part"
+case $mode in
+host)
+	echo "integration: using the host's /dev/kvm"
+	NIMBUS_TIMEOUT_SCALE=1 "$0" --inside "$@"
+	;;
+emulated)
+	echo "integration: no fast usable /dev/kvm on this host; running inside the emulated KVM host (QEMU TCG + nested SVM)"
+	tests/harness/kvm-host-run.sh --timeout 3600 -- env NIMBUS_TIMEOUT_SCALE=4 "$0" --inside "$@"
+	;;
+*)
+	echo "NIMBUS_KVM must be host, emulated or auto" >&2
+	exit 2
+	;;
+esac
+if [ -f "$RESULTS.part" ]; then mv "$RESULTS.part" "$RESULTS"; fi
+[ -f "$RESULTS" ] || { echo "FAIL integration-harness (no results came back)" | tee "$RESULTS"; }
+! grep -q '^FAIL' "$RESULTS"
