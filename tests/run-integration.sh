@@ -29,25 +29,8 @@ if [ "${1:-}" = "--inside" ]; then
 	exit 0
 fi
 
-# Is the host's KVM usable and fast? Boot the default guest with a deadline.
-host_kvm_ok() {
-	tests/harness/have-kvm.sh 2>/dev/null || return 1
-	local deadline=${NIMBUS_HOST_KVM_PROBE_SECS:-30}
-	local dir
-	dir=$(mktemp -d)
-	printf 'echo probe-ok\n' >"$dir/t.sh"
-	scripts/mk-overlay.sh "$dir/t.sh" "$dir/o.cpio" >/dev/null &&
-		cat "$BUILD/guest/initramfs.cpio.gz" "$dir/o.cpio" >"$dir/i.img" || return 1
-	local rc=0
-	timeout -k 2 "$deadline" "$BUILD/nimbus" --kernel "$BUILD/guest/vmlinux" --initramfs "$dir/i.img" \
-		--memory size=256M --serial "file=$dir/s.log" </dev/null >/dev/null 2>&1 || rc=$?
-	grep -q "NIMBUS-TEST-EXIT=0" "$dir/s.log" 2>/dev/null || rc=1
-	rm -rf "$dir"
-	return $rc
-}
-
 if [ "$mode" = auto ]; then
-	if host_kvm_ok; then mode=host; else mode=emulated; fi
+	mode=$(scripts/pick-kvm.sh)
 fi
 rm -f "$RESULTS" "$RESULTS.part"
 case $mode in
