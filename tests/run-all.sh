@@ -80,7 +80,7 @@ fuzz_targets() {
 	local secs=${NIMBUS_FUZZ_SECS:-20}
 	local any=0
 	for exe in "$BUILD-fuzz"/tests/fuzz/fuzz_*; do
-		[ -x "$exe" ] || continue
+		[ -f "$exe" ] && [ -x "$exe" ] || continue
 		any=1
 		local name=${exe##*/fuzz_}
 		local corpus=$BUILD/fuzz-corpus/$name
@@ -102,7 +102,8 @@ fuzz_targets() {
 step install-deps scripts/install-deps.sh || true
 step build setup_build "$BUILD"
 step build-asan setup_build "$BUILD-asan" -Db_sanitize=address,undefined -Db_lundef=false
-step build-fuzz env CC=clang setup_build "$BUILD-fuzz" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+setup_fuzz_build() { (export CC=clang && setup_build "$BUILD-fuzz" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false); }
+step build-fuzz setup_fuzz_build
 
 unit_tests "$BUILD" plain
 unit_tests "$BUILD-asan" asan-ubsan

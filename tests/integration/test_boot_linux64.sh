@@ -11,7 +11,7 @@ expect_test_ok
 expect_serial "nimbus_marker=4711"
 grep -q "64-bit Linux boot protocol" "$WORK/nimbus.log" || fail "nimbus did not use the 64-bit entry"
 grep -q "guest reset (i8042)" "$WORK/nimbus.log" || fail "exit was not through the i8042 reset"
-grep -q "Userspace code 0x41" "$WORK/nimbus.log" || fail "no userspace mark on the debug port"
+grep -q "Userspace code 0x61" "$WORK/nimbus.log" || fail "no userspace mark on the debug port"
 gd=$(sed -n 's/.*guest-date=\([0-9]*\).*/\1/p' "$WORK/serial.log" | head -1)
 [ -n "$gd" ] || fail "guest printed no date"
 d=$(( gd - host_now )); d=${d#-}
