@@ -3,7 +3,7 @@
 # on Debian 12 (as root). Quick when everything is already there.
 set -eu
 PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev libcmocka-dev
-      cpio lz4 xz-utils zstd kmod e2fsprogs qemu-system-x86 qemu-utils python3 procps"
+      cpio lz4 xz-utils zstd kmod e2fsprogs acpica-tools qemu-system-x86 qemu-utils python3 procps"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
