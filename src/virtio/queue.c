@@ -28,6 +28,13 @@ static uint64_t used_bytes(uint32_t size)
 	return 6ull + 8ull * size;
 }
 
+/* [a, a+alen) and [b, b+blen) intersect (both already checked by gm_ptr,
+ * so neither end overflows). */
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
 static bool is_pow2(uint32_t x)
 {
 	return x && !(x & (x - 1));
@@ -73,6 +80,12 @@ int virtq_enable(struct virtq *q, const struct guest_mem *gm)
 	void *avail = gm_ptr(gm, q->avail_addr, avail_bytes(size));
 	void *used = gm_ptr(gm, q->used_addr, used_bytes(size));
 	if (!desc || !avail || !used)
+		return -EINVAL;
+	/* The device writes only the used ring. If it overlapped a driver ring,
+	 * our own used-ring writes would publish "new" buffers or rewrite
+	 * descriptors: a guest could make the device feed itself forever. */
+	if (overlaps(q->used_addr, used_bytes(size), q->desc_addr, desc_bytes(size)) ||
+	    overlaps(q->used_addr, used_bytes(size), q->avail_addr, avail_bytes(size)))
 		return -EINVAL;
 	q->desc = desc;
 	q->avail = avail;

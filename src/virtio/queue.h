@@ -126,8 +126,10 @@ void virtq_set_features(struct virtq *q, uint64_t features);
 /* The driver wrote queue_enable = 1. Contract: validates size (power of two,
  * 1..max_size), alignment (desc 16, avail 2, used 4) and that each ring (desc
  * 16*size, avail 6+2*size, used 6+8*size bytes) lies entirely inside one
- * region of guest RAM. Returns 0 (queue ready, indices 0) or -EINVAL (queue
- * unchanged and not ready; also when it is already ready). */
+ * region of guest RAM, and that the used ring (the only one the device
+ * writes) overlaps neither the descriptor table nor the avail ring. Returns 0
+ * (queue ready, indices 0) or -EINVAL (queue unchanged and not ready; also
+ * when it is already ready). */
 __attribute__((warn_unused_result)) int virtq_enable(struct virtq *q, const struct guest_mem *gm);
 
 /* Back to the state after virtq_init() (device reset): not ready, not

@@ -253,6 +253,14 @@ static void test_enable_validation(void **state)
 	assert_int_equal(try_enable(f, 256, RAM_TOP, AVAIL, USED), 0); /* 4 KiB table fills it */
 	assert_int_equal(try_enable(f, 256, RAM_TOP + 16, AVAIL, USED), -EINVAL); /* one entry past the end */
 	assert_int_equal(try_enable(f, 16, DESC, AVAIL, 0xFFFFFFFFFFFFFFF0ull), -EINVAL);
+	/* the used ring may not overlap the driver's rings (the device writes it) */
+	assert_int_equal(try_enable(f, 16, DESC, AVAIL, DESC + 0xf0), -EINVAL);
+	assert_int_equal(try_enable(f, 16, DESC, AVAIL, DESC - 0x84), -EINVAL); /* last byte on desc[0] */
+	assert_int_equal(try_enable(f, 16, DESC, AVAIL, DESC - 0x88), 0);       /* adjacent */
+	assert_int_equal(try_enable(f, 16, DESC, AVAIL, AVAIL), -EINVAL);
+	assert_int_equal(try_enable(f, 16, DESC, AVAIL, AVAIL + 0x24), -EINVAL); /* on used_event */
+	assert_int_equal(try_enable(f, 16, DESC, AVAIL, AVAIL + 0x28), 0);
+	assert_int_equal(try_enable(f, 16, DESC, DESC + 0x80, USED), 0); /* desc/avail overlap: driver's business */
 	/* beyond all RAM */
 	assert_int_equal(try_enable(f, 16, 0x100000000ull, AVAIL, USED), -EINVAL);
 }
