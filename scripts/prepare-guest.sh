@@ -187,7 +187,7 @@ fi
 echo "$krel" > "$outdir/kernel-release.tmp" && mv -f "$outdir/kernel-release.tmp" "$outdir/kernel-release"
 
 # --- initramfs -------------------------------------------------------------------
-key="$kpkg $kver busybox-static $bver init $(sha256sum < "$init_file" | cut -c1-16)"
+key="$kpkg $kver busybox-static $bver init $(sha256sum < "$init_file" | cut -c1-16) port80 $(sha256sum < "$repo/guest/port80.c" | cut -c1-16)"
 key="$key script $(sha256sum < "$0" | cut -c1-16) modules [$modules] optional [$optional_modules]"
 if ! stamp_ok "$outdir/initramfs.cpio.gz" "$key"; then
 	say "building initramfs ($krel)"
@@ -198,6 +198,9 @@ if ! stamp_ok "$outdir/initramfs.cpio.gz" "$key"; then
 	cp "$busybox" "$root/bin/busybox"
 	ln -s busybox "$root/bin/sh"
 	cp "$init_file" "$root/init"
+	# The debug-port marker (the cloud kernel has no /dev/port).
+	gcc -static -nostdlib -O2 -fno-stack-protector -fno-pie -no-pie -o "$root/bin/port80" "$repo/guest/port80.c" ||
+		die "cannot build guest/port80.c"
 	chmod 755 "$root/init" "$root/bin/busybox"
 	chmod 1777 "$root/tmp"
 	# The kernel's built-in initramfs already has /dev/console; add it when we
