@@ -779,7 +779,8 @@ int pci_device_add_capability(struct pci_device *dev, const uint8_t *cap, uint8_
 	} else {
 		memcpy(&dev->cfg[start], cap, len);
 		dev->cfg[start + 1] = 0;
-		for (unsigned i = 2; wmask && i < len; i++)
+		/* The header, and a vendor capability's length byte, stay read-only. */
+		for (unsigned i = cap[0] == PCI_CAP_ID_VNDR ? 3 : 2; wmask && i < len; i++)
 			dev->wmask[start + i] = wmask[i];
 		cap_link_locked(dev, start);
 		dev->cap_end = (start + len + 3) & ~3u;

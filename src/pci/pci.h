@@ -212,7 +212,7 @@ void *pci_bar_opaque(struct pci_device *dev, unsigned bar);
  * cap[1] = next pointer, filled in here), `len` >= 2 bytes. `wmask` (NULL =
  * all read-only) gives the guest-writable bits per byte; the two header
  * bytes are always read-only. For a vendor-specific capability (0x09)
- * cap[2] must equal len. `hooks` (may be NULL) are called for accesses to
+ * cap[2] is its length: it must equal len and is read-only too. `hooks` (may be NULL) are called for accesses to
  * the capability's bytes. The capability goes at the next dword-aligned
  * free offset >= 0x40 and is linked at the end of the list; status bit 4
  * and the pointer at 0x34 are set. *offset gets its offset.
