@@ -147,6 +147,9 @@ __attribute__((warn_unused_result)) int virtq_pop(struct virtq *q, const struct 
 
 /* Give chain `head` back with `written` bytes written into its writable
  * part: writes the used element, then the used idx with release ordering.
+ * The device pushes each popped chain exactly once, with written <= in_len;
+ * after that the chain's host pointers must not be used. Not checked here
+ * (the queue keeps no per-chain state).
  * Returns 0, -EINVAL if head >= size or the queue is not ready (device bug),
  * -EIO if the queue is broken. */
 __attribute__((warn_unused_result)) int virtq_push(struct virtq *q, uint16_t head, uint32_t written);
