@@ -182,7 +182,8 @@ static int setup_boot(struct vm *vm, struct loaded_kernel *lk)
 	if (rc)
 		return rc;
 	enum x86_entry_mode mode = lk->mode == KERNEL_ENTRY_PVH ? X86_ENTRY_PVH : X86_ENTRY_LINUX64;
-	struct acpi_config acfg = {vm->cfg->boot_vcpus, vm->cfg->max_vcpus, vm->cfg->serial.mode != CONSOLE_OFF};
+	struct acpi_config acfg = {.ncpus = vm->cfg->boot_vcpus, .max_cpus = vm->cfg->max_vcpus,
+				   .serial = vm->cfg->serial.mode != CONSOLE_OFF};
 	rc = acpi_write_tables(&vm->mem, &acfg, &bi.rsdp_gpa);
 	if (!rc)
 		rc = x86_write_boot_tables(&vm->mem, mode);

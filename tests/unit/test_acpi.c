@@ -72,7 +72,7 @@ static const uint8_t *find_table(struct fixture *f, uint64_t rsdp, const char *s
 static void test_rsdp_and_checksums(void **state)
 {
 	struct fixture *f = *state;
-	struct acpi_config cfg = {2, 4, true};
+	struct acpi_config cfg = {.ncpus = 2, .max_cpus = 4, .serial = true};
 	uint64_t rsdp = 0;
 	assert_int_equal(acpi_write_tables(&f->gm, &cfg, &rsdp), 0);
 	assert_int_equal(rsdp, X86_ACPI_RSDP_ADDR);
@@ -100,7 +100,7 @@ static void test_rsdp_and_checksums(void **state)
 static void test_fadt_fields(void **state)
 {
 	struct fixture *f = *state;
-	struct acpi_config cfg = {1, 1, true};
+	struct acpi_config cfg = {.ncpus = 1, .max_cpus = 1, .serial = true};
 	uint64_t rsdp;
 	assert_int_equal(acpi_write_tables(&f->gm, &cfg, &rsdp), 0);
 	const uint8_t *fadt = find_table(f, rsdp, "FACP");
@@ -115,7 +115,7 @@ static void test_fadt_fields(void **state)
 static void test_madt_cpus(void **state)
 {
 	struct fixture *f = *state;
-	struct acpi_config cfg = {3, 5, false};
+	struct acpi_config cfg = {.ncpus = 3, .max_cpus = 5};
 	uint64_t rsdp;
 	assert_int_equal(acpi_write_tables(&f->gm, &cfg, &rsdp), 0);
 	const uint8_t *m = find_table(f, rsdp, "APIC");
@@ -145,15 +145,35 @@ static void test_madt_cpus(void **state)
 	assert_int_equal(nmis, 1);
 }
 
+static void test_mcfg(void **state)
+{
+	struct fixture *f = *state;
+	struct acpi_config cfg = {.ncpus = 1, .max_cpus = 1, .pci = true};
+	uint64_t rsdp;
+	assert_int_equal(acpi_write_tables(&f->gm, &cfg, &rsdp), 0);
+	const uint8_t *m = find_table(f, rsdp, "MCFG");
+	assert_non_null(m);
+	assert_int_equal(rd32(m + 4), 60);
+	assert_int_equal(sum(m, 60), 0);
+	assert_int_equal(rd64(m + 44), 0xe0000000ULL);
+	assert_int_equal(m[54], 0); /* start bus */
+	assert_int_equal(m[55], 0); /* end bus */
+	struct acpi_config nopci = {.ncpus = 1, .max_cpus = 1};
+	memset(f->ram, 0, MEM_SIZE);
+	assert_int_equal(acpi_write_tables(&f->gm, &nopci, &rsdp), 0);
+	assert_null(find_table(f, rsdp, "MCFG"));
+}
+
 static void test_bad_config(void **state)
 {
 	struct fixture *f = *state;
 	uint64_t rsdp;
-	struct acpi_config zero = {0, 0, false}, less = {4, 2, false}, many = {1, 255, false};
+	struct acpi_config zero = {.ncpus = 0}, less = {.ncpus = 4, .max_cpus = 2}, many = {.ncpus = 1, .max_cpus = 255};
 	assert_int_equal(acpi_write_tables(&f->gm, &zero, &rsdp), -EINVAL);
 	assert_int_equal(acpi_write_tables(&f->gm, &less, &rsdp), -EINVAL);
 	assert_int_equal(acpi_write_tables(&f->gm, &many, &rsdp), -EINVAL);
-	struct acpi_config max = {254, 254, true};
+	struct acpi_config max = {.ncpus = 254, .max_cpus = 254, .serial = true, .pci = true,
+				  .pci_mmio64_start = 1ULL << 36, .pci_mmio64_end = (1ULL << 37) - 1};
 	assert_int_equal(acpi_write_tables(&f->gm, &max, &rsdp), 0);
 }
 
@@ -215,7 +235,8 @@ static void test_aml_bad_names(void **state)
 static void test_dsdt_iasl(void **state)
 {
 	struct fixture *f = *state;
-	struct acpi_config cfg = {2, 2, true};
+	struct acpi_config cfg = {.ncpus = 2, .max_cpus = 2, .serial = true, .pci = true,
+				  .pci_mmio64_start = 0x1000000000ULL, .pci_mmio64_end = 0x1fffffffffULL};
 	uint64_t rsdp;
 	assert_int_equal(acpi_write_tables(&f->gm, &cfg, &rsdp), 0);
 	const uint8_t *dsdt = find_table(f, rsdp, "DSDT");
@@ -242,6 +263,13 @@ static void test_dsdt_iasl(void **state)
 	assert_non_null(strstr(text, "IRQNoFlags ()"));
 	assert_non_null(strstr(text, "Device (RTC)"));
 	assert_non_null(strstr(text, "0x03F8"));
+	assert_non_null(strstr(text, "Device (PCI0)"));
+	assert_non_null(strstr(text, "EisaId (\"PNP0A08\")"));
+	assert_non_null(strstr(text, "WordBusNumber"));
+	assert_non_null(strstr(text, "DWordMemory"));
+	assert_non_null(strstr(text, "QWordMemory"));
+	assert_non_null(strstr(text, "0x0000001FFFFFFFFF"));
+	assert_non_null(strstr(text, "EisaId (\"PNP0C02\")"));
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 }
@@ -252,6 +280,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rsdp_and_checksums, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fadt_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_madt_cpus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mcfg, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 		cmocka_unit_test(test_aml_pkg_length),
 		cmocka_unit_test(test_aml_bad_names),

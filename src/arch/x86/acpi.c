@@ -139,6 +139,67 @@ static void dsdt_legacy_device(struct aml *a, const char *name, const char *hid,
 	aml_end(a, dev);
 }
 
+/* The PCI root bridge: bus 0, config ports, and the BAR windows. Devices use
+ * MSI-X only, so there is no _PRT (legacy INTx routing). */
+static void dsdt_pci_root(struct aml *a, const struct acpi_config *cfg)
+{
+	size_t dev = aml_device_begin(a, "PCI0");
+	aml_name_decl(a, "_HID");
+	aml_eisa_id(a, "PNP0A08");
+	aml_name_decl(a, "_CID");
+	aml_eisa_id(a, "PNP0A03");
+	aml_name_decl(a, "_ADR");
+	aml_integer(a, 0);
+	aml_name_decl(a, "_SEG");
+	aml_integer(a, 0);
+	aml_name_decl(a, "_UID");
+	aml_integer(a, 0);
+	aml_name_decl(a, "_BBN");
+	aml_integer(a, 0);
+	aml_name_decl(a, "_CRS");
+	size_t crs = aml_buffer_begin(a);
+	aml_res_bus_range(a, 0, 0);
+	aml_res_io(a, 0xcf8, 8);
+	aml_res_io_window(a, (uint16_t)X86_PCI_IO_START, (uint16_t)X86_PCI_IO_END);
+	aml_res_mem32_window(a, (uint32_t)X86_PCI_MMIO32_START,
+			     (uint32_t)(X86_PCI_MMIO32_START + X86_PCI_MMIO32_SIZE - 1));
+	if (cfg->pci_mmio64_end > cfg->pci_mmio64_start)
+		aml_res_mem64_window(a, cfg->pci_mmio64_start, cfg->pci_mmio64_end);
+	aml_res_end_tag(a);
+	aml_end(a, crs);
+	aml_end(a, dev);
+	/* The ECAM window as a motherboard resource, so Linux trusts MCFG. */
+	dev = aml_device_begin(a, "MRES");
+	aml_name_decl(a, "_HID");
+	aml_eisa_id(a, "PNP0C02");
+	aml_name_decl(a, "_UID");
+	aml_integer(a, 1);
+	aml_name_decl(a, "_CRS");
+	crs = aml_buffer_begin(a);
+	aml_res_mem32_fixed(a, (uint32_t)X86_PCI_ECAM_ADDR, (uint32_t)X86_PCI_ECAM_SIZE);
+	aml_res_end_tag(a);
+	aml_end(a, crs);
+	aml_end(a, dev);
+}
+
+static int write_mcfg(struct acpi_writer *w, uint64_t *gpa)
+{
+	struct __attribute__((packed)) {
+		struct acpi_header h;
+		uint64_t reserved;
+		uint64_t base;
+		uint16_t segment;
+		uint8_t bus_start, bus_end;
+		uint32_t reserved2;
+	} m;
+	memset(&m, 0, sizeof(m));
+	header_init(&m.h, "MCFG", sizeof(m), 1);
+	m.base = X86_PCI_ECAM_ADDR;
+	m.bus_end = (uint8_t)(X86_PCI_ECAM_SIZE / (1 << 20) - 1);
+	finish(&m, sizeof(m));
+	return place(w, &m, sizeof(m), gpa);
+}
+
 static int write_dsdt(struct acpi_writer *w, const struct acpi_config *cfg, uint64_t *gpa)
 {
 	struct aml a;
@@ -150,6 +211,8 @@ static int write_dsdt(struct acpi_writer *w, const struct acpi_config *cfg, uint
 	if (cfg->serial)
 		dsdt_legacy_device(&a, "COM1", "PNP0501", 0x3f8, 8, 4);
 	dsdt_legacy_device(&a, "RTC_", "PNP0B00", 0x70, 2, -1);
+	if (cfg->pci)
+		dsdt_pci_root(&a, cfg);
 	aml_end(&a, sb);
 	int rc = aml_error(&a);
 	if (!rc && a.len > UINT32_MAX)
@@ -234,14 +297,17 @@ int acpi_write_tables(const struct guest_mem *gm, const struct acpi_config *cfg,
 	if (cfg->ncpus == 0 || cfg->max_cpus < cfg->ncpus || cfg->max_cpus > 254)
 		return -EINVAL;
 	struct acpi_writer w = {gm, X86_ACPI_RSDP_ADDR + sizeof(struct acpi_rsdp)};
-	uint64_t dsdt, tables[2], xsdt;
+	uint64_t dsdt, tables[3], xsdt;
+	unsigned nt = 2;
 	int rc = write_dsdt(&w, cfg, &dsdt);
 	if (!rc)
 		rc = write_fadt(&w, dsdt, &tables[0]);
 	if (!rc)
 		rc = write_madt(&w, cfg, &tables[1]);
+	if (!rc && cfg->pci)
+		rc = write_mcfg(&w, &tables[nt++]);
 	if (!rc)
-		rc = write_xsdt(&w, tables, 2, &xsdt);
+		rc = write_xsdt(&w, tables, nt, &xsdt);
 	if (!rc)
 		rc = write_rsdp(gm, xsdt);
 	if (!rc)

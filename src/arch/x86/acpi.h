@@ -20,6 +20,8 @@ struct acpi_config {
 	unsigned ncpus;     /* enabled processors (APIC IDs 0..ncpus-1) */
 	unsigned max_cpus;  /* described processors, >= ncpus; the rest disabled */
 	bool serial;        /* describe COM1 (0x3f8, IRQ 4) */
+	bool pci;           /* describe the PCI root bridge and its ECAM (MCFG) */
+	uint64_t pci_mmio64_start, pci_mmio64_end; /* 64-bit BAR window, inclusive end */
 };
 
 /* Build and write every table; checksums filled in. Returns 0 and the RSDP's

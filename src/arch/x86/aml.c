@@ -286,6 +286,44 @@ void aml_res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len)
 	aml_bytes(a, d, sizeof(d));
 }
 
+enum { ADDR_SPACE_MEM = 0, ADDR_SPACE_IO = 1, ADDR_SPACE_BUS = 2 };
+#define ADDR_FLAGS_FIXED 0x0c /* producer, MinFixed, MaxFixed */
+
+/* Word (0x88), DWord (0x87) or QWord (0x8a) address space descriptor with
+ * granularity 0, translation 0 and length = last - first + 1. */
+static void addr_space(struct aml *a, uint8_t tag, unsigned width, uint8_t type, uint8_t tflags, uint64_t first,
+		       uint64_t last)
+{
+	uint16_t body = (uint16_t)(3 + 5 * width);
+	uint8_t head[6] = {tag, (uint8_t)body, (uint8_t)(body >> 8), type, ADDR_FLAGS_FIXED, tflags};
+	aml_bytes(a, head, sizeof(head));
+	le(a, 0, width);       /* granularity */
+	le(a, first, width);   /* min */
+	le(a, last, width);    /* max */
+	le(a, 0, width);       /* translation */
+	le(a, last - first + 1, width);
+}
+
+void aml_res_bus_range(struct aml *a, uint16_t first, uint16_t last)
+{
+	addr_space(a, 0x88, 2, ADDR_SPACE_BUS, 0, first, last);
+}
+
+void aml_res_io_window(struct aml *a, uint16_t first, uint16_t last)
+{
+	addr_space(a, 0x88, 2, ADDR_SPACE_IO, 0x03 /* entire range */, first, last);
+}
+
+void aml_res_mem32_window(struct aml *a, uint32_t first, uint32_t last)
+{
+	addr_space(a, 0x87, 4, ADDR_SPACE_MEM, 0x01 /* read/write, non-cacheable */, first, last);
+}
+
+void aml_res_mem64_window(struct aml *a, uint64_t first, uint64_t last)
+{
+	addr_space(a, 0x8a, 8, ADDR_SPACE_MEM, 0x01, first, last);
+}
+
 void aml_res_end_tag(struct aml *a)
 {
 	uint8_t d[2] = {0x79, 0}; /* checksum 0: "treat as correct" */

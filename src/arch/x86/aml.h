@@ -44,6 +44,12 @@ void aml_return_integer(struct aml *a, uint64_t v);
 void aml_res_io(struct aml *a, uint16_t base, uint8_t len);
 void aml_res_irq(struct aml *a, unsigned irq);
 void aml_res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len);
+/* Address-space descriptors for a host bridge's windows (producer, fixed
+ * min and max): bus numbers, I/O ports, 32- and 64-bit memory. */
+void aml_res_bus_range(struct aml *a, uint16_t first, uint16_t last);
+void aml_res_io_window(struct aml *a, uint16_t first, uint16_t last);
+void aml_res_mem32_window(struct aml *a, uint32_t first, uint32_t last);
+void aml_res_mem64_window(struct aml *a, uint64_t first, uint64_t last);
 void aml_res_end_tag(struct aml *a);
 
 void aml_bytes(struct aml *a, const void *data, size_t n);

@@ -33,5 +33,14 @@
 #define X86_KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
 #define X86_KVM_TSS_ADDR 0xfffbd000ULL
 #define X86_IOAPIC_PINS 24
+/* PCI: 32-bit BAR window at the start of the hole, ECAM for bus 0 after it,
+ * 64-bit BAR window above RAM (aligned to 1 GiB), I/O BARs from 0x1000. */
+#define X86_PCI_MMIO32_START 0xC0000000ULL
+#define X86_PCI_MMIO32_SIZE 0x20000000ULL
+#define X86_PCI_ECAM_ADDR 0xE0000000ULL
+#define X86_PCI_ECAM_SIZE 0x100000ULL /* bus 0 only */
+#define X86_PCI_MMIO64_SIZE (64ULL << 30)
+#define X86_PCI_IO_START 0x1000ULL
+#define X86_PCI_IO_END 0xFFFFULL
 
 #endif
