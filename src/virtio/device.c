@@ -1,0 +1,279 @@
+/* virtio/device.c — the virtio device core and its I/O thread. */
+#include "virtio/device.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+int virtio_device_init(struct virtio_device *vdev, const struct virtio_device_ops *ops, void *priv,
+		       const char *name, const struct guest_mem *gm)
+{
+	memset(vdev, 0, sizeof(*vdev));
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		vdev->kick_efd[i] = -1;
+	vdev->epfd = vdev->stop_efd = vdev->pause_efd = -1;
+	if (!ops || !ops->process_queue || ops->nr_queues == 0 || ops->nr_queues > VIRTIO_MAX_QUEUES || !gm)
+		return -EINVAL;
+	vdev->ops = ops;
+	vdev->priv = priv;
+	vdev->gm = gm;
+	snprintf(vdev->name, sizeof(vdev->name), "%s", name ? name : ops->name);
+	vdev->device_features = ops->features | VIRTIO_CORE_FEATURES;
+	pthread_mutex_init(&vdev->pause_lock, NULL);
+	pthread_cond_init(&vdev->pause_cond, NULL);
+	for (unsigned i = 0; i < ops->nr_queues; i++) {
+		snprintf(vdev->queue_names[i], sizeof(vdev->queue_names[i]), "%s.q%u", vdev->name, i);
+		int rc = virtq_init(&vdev->queues[i], ops->queue_size, vdev->queue_names[i]);
+		if (rc)
+			return rc;
+		vdev->kick_efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (vdev->kick_efd[i] < 0)
+			return -errno;
+	}
+	vdev->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vdev->pause_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vdev->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (vdev->stop_efd < 0 || vdev->pause_efd < 0 || vdev->epfd < 0)
+		return -errno;
+	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void kick(int efd)
+{
+	uint64_t one = 1;
+	if (write(efd, &one, sizeof(one)) < 0) {
+		/* counter full: a wake-up is pending anyway */
+	}
+}
+
+static void drain(int efd)
+{
+	uint64_t v;
+	(void)!read(efd, &v, sizeof(v));
+}
+
+static void stop_thread(struct virtio_device *vdev)
+{
+	if (!vdev->running)
+		return;
+	kick(vdev->stop_efd);
+	pthread_join(vdev->thread, NULL);
+	drain(vdev->stop_efd);
+	vdev->running = false;
+	for (unsigned i = 0; i < vdev->nr_backend_fds; i++)
+		epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->backend_fds[i], NULL);
+	vdev->nr_backend_fds = 0;
+	for (unsigned i = 0; i < vdev->ops->nr_queues; i++)
+		epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->kick_efd[i], NULL);
+	epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->stop_efd, NULL);
+	epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->pause_efd, NULL);
+}
+
+void virtio_device_destroy(struct virtio_device *vdev)
+{
+	if (vdev->ops) {
+		stop_thread(vdev);
+		if (vdev->ops->destroy)
+			vdev->ops->destroy(vdev->priv);
+		pthread_mutex_destroy(&vdev->pause_lock);
+		pthread_cond_destroy(&vdev->pause_cond);
+	}
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		close_fd(&vdev->kick_efd[i]);
+	close_fd(&vdev->stop_efd);
+	close_fd(&vdev->pause_efd);
+	close_fd(&vdev->epfd);
+	vdev->ops = NULL;
+}
+
+void virtio_device_reset(struct virtio_device *vdev)
+{
+	stop_thread(vdev);
+	for (unsigned i = 0; i < vdev->ops->nr_queues; i++) {
+		virtq_reset(&vdev->queues[i]);
+		drain(vdev->kick_efd[i]);
+	}
+	vdev->driver_features = 0;
+	atomic_store(&vdev->status, 0);
+	if (vdev->ops->reset)
+		vdev->ops->reset(vdev->priv);
+}
+
+void virtio_device_set_needs_reset(struct virtio_device *vdev, const char *why)
+{
+	static struct log_ratelimit rl = LOG_RATELIMIT_INIT;
+	uint8_t old = atomic_fetch_or(&vdev->status, VIRTIO_STATUS_NEEDS_RESET);
+	if (old & VIRTIO_STATUS_NEEDS_RESET)
+		return;
+	log_ratelimited(&rl, LOG_WARN, "virtio %s: device needs reset: %s", vdev->name, why ? why : "?");
+	if (vdev->transport.signal_config)
+		vdev->transport.signal_config(vdev->transport.ctx);
+}
+
+void virtio_device_signal_queue(struct virtio_device *vdev, unsigned q)
+{
+	if (q < vdev->ops->nr_queues && virtq_should_notify(&vdev->queues[q]) && vdev->transport.signal_queue)
+		vdev->transport.signal_queue(vdev->transport.ctx, q);
+}
+
+int virtio_device_kick_fd(const struct virtio_device *vdev, unsigned q)
+{
+	return q < vdev->ops->nr_queues ? vdev->kick_efd[q] : -1;
+}
+
+/* epoll data: fd number; queue kicks are looked up by fd. */
+static int epoll_watch(int epfd, int fd, int op)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+	return epoll_ctl(epfd, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+int virtio_device_add_fd(struct virtio_device *vdev, int fd)
+{
+	if (vdev->nr_backend_fds >= VIRTIO_MAX_BACKEND_FDS || fd < 0)
+		return -EINVAL;
+	int rc = epoll_watch(vdev->epfd, fd, EPOLL_CTL_ADD);
+	if (rc == -EPERM)
+		rc = 0; /* a regular file (e.g. rng source): always ready, not pollable */
+	else if (rc)
+		return rc;
+	vdev->backend_fds[vdev->nr_backend_fds++] = fd;
+	return 0;
+}
+
+void virtio_device_watch_fd(struct virtio_device *vdev, int fd, bool on)
+{
+	struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.fd = fd};
+	epoll_ctl(vdev->epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+static void park(struct virtio_device *vdev)
+{
+	pthread_mutex_lock(&vdev->pause_lock);
+	vdev->paused = true;
+	pthread_cond_broadcast(&vdev->pause_cond);
+	while (vdev->pause_requested)
+		pthread_cond_wait(&vdev->pause_cond, &vdev->pause_lock);
+	vdev->paused = false;
+	pthread_mutex_unlock(&vdev->pause_lock);
+}
+
+static void run_queue(struct virtio_device *vdev, unsigned q)
+{
+	if (atomic_load(&vdev->status) & VIRTIO_STATUS_NEEDS_RESET)
+		return;
+	if (!vdev->queues[q].ready)
+		return;
+	int rc = vdev->ops->process_queue(vdev->priv, vdev, q);
+	if (rc < 0)
+		virtio_device_set_needs_reset(vdev, vdev->queues[q].broken_reason ? vdev->queues[q].broken_reason
+										   : "bad request");
+}
+
+static void *io_thread(void *arg)
+{
+	struct virtio_device *vdev = arg;
+	for (;;) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(vdev->epfd, evs, 8, -1);
+		if (n < 0 && errno != EINTR) {
+			log_error("virtio %s: epoll_wait: %s", vdev->name, strerror(errno));
+			return NULL;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == vdev->stop_efd)
+				return NULL;
+			if (fd == vdev->pause_efd) {
+				drain(fd);
+				park(vdev);
+				continue;
+			}
+			bool handled = false;
+			for (unsigned q = 0; q < vdev->ops->nr_queues && !handled; q++) {
+				if (fd == vdev->kick_efd[q]) {
+					drain(fd);
+					run_queue(vdev, q);
+					handled = true;
+				}
+			}
+			if (!handled && vdev->ops->backend_event &&
+			    !(atomic_load(&vdev->status) & VIRTIO_STATUS_NEEDS_RESET)) {
+				if (vdev->ops->backend_event(vdev->priv, vdev, fd) < 0)
+					virtio_device_set_needs_reset(vdev, "bad request");
+			}
+		}
+	}
+}
+
+int virtio_device_activate(struct virtio_device *vdev)
+{
+	if (vdev->running)
+		return -EBUSY;
+	int rc = 0;
+	for (unsigned i = 0; i < vdev->ops->nr_queues && !rc; i++)
+		rc = epoll_watch(vdev->epfd, vdev->kick_efd[i], EPOLL_CTL_ADD);
+	if (!rc)
+		rc = epoll_watch(vdev->epfd, vdev->stop_efd, EPOLL_CTL_ADD);
+	if (!rc)
+		rc = epoll_watch(vdev->epfd, vdev->pause_efd, EPOLL_CTL_ADD);
+	if (!rc && vdev->ops->activate)
+		rc = vdev->ops->activate(vdev->priv, vdev);
+	if (!rc) {
+		/* The I/O thread must not take the control thread's signals. */
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		rc = -pthread_create(&vdev->thread, NULL, io_thread, vdev);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (rc) {
+		for (unsigned i = 0; i < vdev->nr_backend_fds; i++)
+			epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->backend_fds[i], NULL);
+		vdev->nr_backend_fds = 0;
+		for (unsigned i = 0; i < vdev->ops->nr_queues; i++)
+			epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->kick_efd[i], NULL);
+		epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->stop_efd, NULL);
+		epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->pause_efd, NULL);
+		vdev->running = false;
+		return rc;
+	}
+	vdev->running = true;
+	/* Buffers the driver made available before DRIVER_OK. */
+	for (unsigned i = 0; i < vdev->ops->nr_queues; i++)
+		kick(vdev->kick_efd[i]);
+	return 0;
+}
+
+void virtio_device_pause(struct virtio_device *vdev)
+{
+	if (!vdev->running)
+		return;
+	pthread_mutex_lock(&vdev->pause_lock);
+	vdev->pause_requested = true;
+	kick(vdev->pause_efd);
+	while (!vdev->paused)
+		pthread_cond_wait(&vdev->pause_cond, &vdev->pause_lock);
+	pthread_mutex_unlock(&vdev->pause_lock);
+}
+
+void virtio_device_resume(struct virtio_device *vdev)
+{
+	pthread_mutex_lock(&vdev->pause_lock);
+	vdev->pause_requested = false;
+	pthread_cond_broadcast(&vdev->pause_cond);
+	pthread_mutex_unlock(&vdev->pause_lock);
+}

@@ -1,0 +1,151 @@
+/* virtio/device.h — the virtio device core, independent of the transport.
+ *
+ * A device type is an ops table (struct virtio_device_ops) plus a private
+ * state pointer. The core owns the virtqueues, one kick eventfd per queue,
+ * the feature words and the device status byte, and runs ONE I/O thread per
+ * device while the driver has it live (DRIVER_OK): the thread waits (epoll)
+ * on the queue kick eventfds, on backend fds the device registers, and on a
+ * stop and a pause eventfd, so a vCPU never blocks on device I/O.
+ *
+ * Transport (virtio_pci.c) duties: translate the driver's register accesses
+ * into virtio_device_* calls; deliver interrupts through the hooks in
+ * struct virtio_transport. The device core calls those hooks from the I/O
+ * thread.
+ *
+ * Threads: set-up/reset/activate calls come from the transport (a vCPU
+ * thread) under the transport's lock. While the I/O thread runs, queue state
+ * belongs to it; virtio_device_reset() stops and joins it before touching the
+ * queues. `status` is atomic: the I/O thread may OR in NEEDS_RESET.
+ */
+#ifndef NIMBUS_VIRTIO_DEVICE_H
+#define NIMBUS_VIRTIO_DEVICE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mem/guest_mem.h"
+#include "virtio/queue.h"
+
+#define VIRTIO_MAX_QUEUES 8
+#define VIRTIO_MAX_BACKEND_FDS 4
+
+/* Device status bits (virtio 1.2, 2.1). */
+#define VIRTIO_STATUS_ACKNOWLEDGE 1u
+#define VIRTIO_STATUS_DRIVER 2u
+#define VIRTIO_STATUS_DRIVER_OK 4u
+#define VIRTIO_STATUS_FEATURES_OK 8u
+#define VIRTIO_STATUS_NEEDS_RESET 64u
+#define VIRTIO_STATUS_FAILED 128u
+
+/* Transport-independent feature bits the core offers for every device. */
+#define VIRTIO_F_VERSION_1 32
+#define VIRTIO_CORE_FEATURES                                                                       \
+	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTQ_F_INDIRECT_DESC) | (1ULL << VIRTQ_F_EVENT_IDX))
+
+/* Virtio device IDs (virtio 1.2, 5). */
+#define VIRTIO_ID_CONSOLE 3
+#define VIRTIO_ID_RNG 4
+
+struct virtio_device;
+
+/* What a device type implements. `priv` is the pointer the type's create
+ * function returned. Everything is called with the device quiescent (no I/O
+ * thread) except process_queue and backend_event, which run on the I/O
+ * thread only. */
+struct virtio_device_ops {
+	const char *name;     /* "rng", "console" */
+	uint16_t device_id;   /* VIRTIO_ID_* */
+	uint64_t features;    /* device-specific offered features (core adds its own) */
+	unsigned nr_queues;   /* 1..VIRTIO_MAX_QUEUES */
+	uint16_t queue_size;  /* max size of each queue, power of two */
+	uint32_t config_size; /* bytes of device-specific config (0 = none) */
+	uint16_t pci_class;   /* PCI class << 8 | subclass, for the transport */
+	/* Device config space access; [off, off+len) is inside config_size.
+	 * Called on vCPU threads: the device synchronizes itself. May be NULL. */
+	void (*config_read)(void *priv, uint32_t off, uint8_t *data, uint32_t len);
+	void (*config_write)(void *priv, uint32_t off, const uint8_t *data, uint32_t len);
+	/* DRIVER_OK: features are final, queues set up. The device may register
+	 * backend fds with virtio_device_add_fd(). 0 or -errno (device then
+	 * reports NEEDS_RESET). May be NULL. */
+	int (*activate)(void *priv, struct virtio_device *vdev);
+	/* Back to the initial state (after the I/O thread stopped). May be NULL. */
+	void (*reset)(void *priv);
+	/* The driver kicked queue q (or the device asked for a re-run). Returns
+	 * 0, or -EINVAL if the guest broke the rules (→ NEEDS_RESET). */
+	int (*process_queue)(void *priv, struct virtio_device *vdev, unsigned q);
+	/* A registered backend fd is ready. 0 or -EINVAL (→ NEEDS_RESET). */
+	int (*backend_event)(void *priv, struct virtio_device *vdev, int fd);
+	/* Free priv (does not close fds the VMM owns). */
+	void (*destroy)(void *priv);
+};
+
+/* Interrupt hooks the transport installs; called from the I/O thread. */
+struct virtio_transport {
+	void (*signal_queue)(void *ctx, unsigned q);
+	void (*signal_config)(void *ctx);
+	void *ctx;
+};
+
+struct virtio_device {
+	const struct virtio_device_ops *ops;
+	void *priv;
+	char name[32];
+	const struct guest_mem *gm;
+	struct virtio_transport transport;
+
+	struct virtq queues[VIRTIO_MAX_QUEUES];
+	char queue_names[VIRTIO_MAX_QUEUES][40];
+	int kick_efd[VIRTIO_MAX_QUEUES];
+
+	uint64_t device_features; /* ops->features | VIRTIO_CORE_FEATURES */
+	uint64_t driver_features; /* accepted at FEATURES_OK */
+	_Atomic uint8_t status;
+
+	/* I/O thread */
+	pthread_t thread;
+	bool running;
+	int epfd, stop_efd, pause_efd;
+	int backend_fds[VIRTIO_MAX_BACKEND_FDS];
+	unsigned nr_backend_fds;
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_requested, paused;
+};
+
+/* Create the core for a device type. Returns 0, -EINVAL (bad ops), -errno
+ * (eventfd). */
+__attribute__((warn_unused_result)) int virtio_device_init(struct virtio_device *vdev,
+							   const struct virtio_device_ops *ops, void *priv,
+							   const char *name, const struct guest_mem *gm);
+/* Stops the thread, calls ops->destroy, closes the core's eventfds. */
+void virtio_device_destroy(struct virtio_device *vdev);
+
+/* Driver wrote status 0: stop the I/O thread, reset queues, features and
+ * status, call ops->reset. */
+void virtio_device_reset(struct virtio_device *vdev);
+/* DRIVER_OK: ops->activate, start the I/O thread. 0 or -errno. */
+__attribute__((warn_unused_result)) int virtio_device_activate(struct virtio_device *vdev);
+
+/* Pause/resume the I/O thread (VM pause, snapshots). pause returns once the
+ * thread is parked (no-op if it does not run). */
+void virtio_device_pause(struct virtio_device *vdev);
+void virtio_device_resume(struct virtio_device *vdev);
+
+/* The eventfd the driver's notification for queue q signals (the transport
+ * registers it as a KVM ioeventfd, or writes it itself). */
+int virtio_device_kick_fd(const struct virtio_device *vdev, unsigned q);
+
+/* For device code on the I/O thread: */
+/* Watch a backend fd (EPOLLIN) — only from ops->activate. 0 or -errno. */
+__attribute__((warn_unused_result)) int virtio_device_add_fd(struct virtio_device *vdev, int fd);
+/* Stop/start watching a registered fd (e.g. no guest buffers to fill). */
+void virtio_device_watch_fd(struct virtio_device *vdev, int fd, bool on);
+/* After pushing used buffers: interrupt the guest if the queue wants it. */
+void virtio_device_signal_queue(struct virtio_device *vdev, unsigned q);
+/* The guest broke the rules: set NEEDS_RESET and send a config interrupt
+ * (once). Logs rate-limited. */
+void virtio_device_set_needs_reset(struct virtio_device *vdev, const char *why);
+
+#endif
