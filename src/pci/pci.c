@@ -710,18 +710,32 @@ static unsigned collect_unassigned(struct pci_bus *bus, struct bar_ref *refs)
 	return n;
 }
 
+/* Allocate a naturally aligned place for b from ra. An address the BAR
+ * kind cannot hold (the VMM passed a window above 4 GiB for mem32, or above
+ * 64 KiB for io) is given back and counts as no room. */
+static int alloc_from(struct range_alloc *ra, const struct pci_bar *b, uint64_t *addr)
+{
+	if (!ra)
+		return -ENOSPC;
+	int rc = ra_alloc(ra, b->size, b->size, addr);
+	if (rc == 0 && !bar_addr_fits(b, *addr)) {
+		if (ra_free(ra, *addr) != 0)
+			abort(); /* just allocated: a bug if it is gone */
+		rc = -ENOSPC;
+	}
+	return rc;
+}
+
 static int alloc_one(const struct pci_bar *b, struct range_alloc *mmio32, struct range_alloc *mmio64,
 		     struct range_alloc *io, uint64_t *addr)
 {
-	int rc = -ENOSPC;
 	if (b->kind == PCI_BAR_IO)
-		return io ? ra_alloc(io, b->size, b->size, addr) : -ENOSPC;
-	if (b->kind == PCI_BAR_MEM64 && mmio64)
-		rc = ra_alloc(mmio64, b->size, b->size, addr);
-	if (rc != 0 && mmio32 && b->size <= (1ULL << 31))
-		rc = ra_alloc(mmio32, b->size, b->size, addr);
-	if (rc == 0 && !bar_addr_fits(b, *addr))
-		rc = -ENOSPC; /* the VMM gave a window the BAR kind cannot reach */
+		return alloc_from(io, b, addr);
+	int rc = -ENOSPC;
+	if (b->kind == PCI_BAR_MEM64)
+		rc = alloc_from(mmio64, b, addr);
+	if (rc != 0)
+		rc = alloc_from(mmio32, b, addr);
 	return rc;
 }
 

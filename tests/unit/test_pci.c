@@ -848,6 +848,20 @@ static void test_allocate_bars(void **state)
 	ra_destroy(&io);
 }
 
+/* A "32-bit" window above 4 GiB: a mem64 BAR may live there, a mem32 BAR
+ * may not, and the space tried for it is given back. */
+static void test_allocate_bad_window(void **state)
+{
+	struct fx *f = *state;
+	struct range_alloc hi;
+	assert_int_equal(ra_init(&hi, 1ULL << 32, (1ULL << 33) - 1), 0);
+	assert_int_equal(pci_bus_allocate_bars(f->bus, &hi, NULL, NULL), -ENOSPC);
+	assert_int_equal(pci_device_bar_addr(f->dev, 2), 1ULL << 32);
+	assert_int_equal(pci_device_bar_addr(f->dev, 0), 0);
+	assert_int_equal(hi.nr, 1);
+	ra_destroy(&hi);
+}
+
 /* ---- BAR regions ---- */
 
 struct region_dev {
@@ -996,6 +1010,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_capability_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writes_every_offset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allocate_bars, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allocate_bad_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar_regions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_config, setup, teardown),
 	};
