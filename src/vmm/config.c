@@ -147,6 +147,15 @@ static int parse_console(const char *opt, const char *value, struct console_conf
 	return 0;
 }
 
+static int rng_kv(struct vm_config *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+	if (strcmp(key, "src"))
+		return errf(err, errlen, "--rng: unknown key '%s' (known: src)", key);
+	if (!*value)
+		return errf(err, errlen, "--rng src: empty path");
+	return set_string(&cfg->rng_src, value) ? errf(err, errlen, "out of memory") : 0;
+}
+
 static int parse_boot_entry(const char *value, enum boot_entry *out, char *err, size_t errlen)
 {
 	if (!strcmp(value, "auto"))
@@ -186,6 +195,10 @@ static int apply_option(struct vm_config *cfg, const char *name, const char *val
 		return parse_kv_list(name, value, cfg, memory_kv, err, errlen);
 	if (!strcmp(name, "--serial"))
 		return parse_console(name, value, &cfg->serial, err, errlen);
+	if (!strcmp(name, "--console"))
+		return parse_console(name, value, &cfg->console, err, errlen);
+	if (!strcmp(name, "--rng"))
+		return parse_kv_list(name, value, cfg, rng_kv, err, errlen);
 	if (!strcmp(name, "--boot-entry"))
 		return parse_boot_entry(value, &cfg->boot_entry, err, errlen);
 	return errf(err, errlen, "unknown option '%s' (see --help)", name);
@@ -194,7 +207,7 @@ static int apply_option(struct vm_config *cfg, const char *name, const char *val
 static bool takes_value(const char *name)
 {
 	static const char *const with_value[] = {"--kernel", "--initramfs", "--cmdline", "--log-file", "--cpus",
-						 "--memory", "--serial", "--boot-entry"};
+						 "--memory", "--serial", "--console", "--rng", "--boot-entry"};
 	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
 		if (!strcmp(name, with_value[i]))
 			return true;
@@ -217,6 +230,10 @@ static int validate(struct vm_config *cfg, uint64_t host_mem_limit, char *err, s
 	if (host_mem_limit && cfg->mem_size > host_mem_limit)
 		return errf(err, errlen, "--memory size: %lluM is more than this host can back (%lluM of RAM and swap)",
 			    (unsigned long long)(cfg->mem_size >> 20), (unsigned long long)(host_mem_limit >> 20));
+	if (cfg->serial.mode == CONSOLE_TTY && cfg->console.mode == CONSOLE_TTY)
+		return errf(err, errlen, "--serial tty and --console tty: only one of them can use the terminal");
+	if (!cfg->rng_src && set_string(&cfg->rng_src, CONFIG_DEFAULT_RNG_SRC))
+		return errf(err, errlen, "out of memory");
 	if (!cfg->cmdline && set_string(&cfg->cmdline, CONFIG_DEFAULT_CMDLINE))
 		return errf(err, errlen, "out of memory");
 	if (strlen(cfg->cmdline) >= 4096)
@@ -272,6 +289,8 @@ void config_free(struct vm_config *cfg)
 	free(cfg->cmdline);
 	free(cfg->log_file);
 	free(cfg->serial.path);
+	free(cfg->console.path);
+	free(cfg->rng_src);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -296,11 +315,15 @@ void config_print_help(const char *prog)
 	       "  --memory size=SIZE       guest RAM, K/M/G suffixes (default 512M, minimum 64M)\n"
 	       "  --serial tty|file=PATH|null|off\n"
 	       "                           16550 serial port at 0x3f8 (default tty)\n"
+	       "  --console tty|file=PATH|null|off\n"
+	       "                           virtio-console (hvc0) (default off; tty needs --serial\n"
+	       "                           other than tty)\n"
+	       "  --rng src=PATH           virtio-rng entropy source (default %s)\n"
 	       "  --boot-entry auto|linux64|pvh\n"
 	       "                           ELF entry: PVH note if present (auto), or startup_64\n"
 	       "  --log-file PATH          write nimbus's log there instead of stderr\n"
 	       "  -v                       more logging (-v info, -vv debug)\n"
 	       "  -h, --help               this help\n"
 	       "  -V, --version            print the version\n",
-	       prog, CONFIG_DEFAULT_CMDLINE);
+	       prog, CONFIG_DEFAULT_CMDLINE, CONFIG_DEFAULT_RNG_SRC);
 }

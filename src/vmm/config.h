@@ -1,7 +1,8 @@
 /* vmm/config.h — the validated VM configuration and its command-line parser.
  *
  * Options follow cloud-hypervisor's syntax: `--cpus boot=2`, `--memory
- * size=512M`, `--serial tty|file=PATH|null|off`. Parsing never exits: it
+ * size=512M`, `--serial tty|file=PATH|null|off`, `--console ...` (same values),
+ * `--rng src=PATH`. Parsing never exits: it
  * returns an error with a one-line message for the caller to print. */
 #ifndef NIMBUS_VMM_CONFIG_H
 #define NIMBUS_VMM_CONFIG_H
@@ -13,6 +14,7 @@
 
 #define CONFIG_MAX_VCPUS 254
 #define CONFIG_DEFAULT_MEM (512ULL << 20)
+#define CONFIG_DEFAULT_RNG_SRC "/dev/urandom"
 #define CONFIG_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=1"
 
 enum console_mode { CONSOLE_OFF, CONSOLE_NULL, CONSOLE_TTY, CONSOLE_FILE };
@@ -33,6 +35,8 @@ struct vm_config {
 	enum cpu_template cpu_template;
 	uint64_t mem_size;
 	struct console_config serial;
+	struct console_config console; /* virtio-console; default off */
+	char *rng_src;                 /* virtio-rng source; default /dev/urandom */
 	enum boot_entry boot_entry;
 	char *log_file;
 	int verbosity; /* number of -v */

@@ -32,6 +32,7 @@
 #include "mem/guest_mem.h"
 #include "util/log.h"
 #include "vcpu/vcpu.h"
+#include "vmm/pci_setup.h"
 
 struct vm {
 	const struct vm_config *cfg;
@@ -44,6 +45,11 @@ struct vm {
 	struct i8042 *i8042;
 	struct rtc *rtc;
 	struct debug_port *debug_port;
+	struct pci_setup *pci;
+	uint64_t pci_mmio64_start, pci_mmio64_end;
+	int rng_fd;           /* virtio-rng source, or -1 */
+	int console_out_fd;   /* virtio-console output; owned if console_out_owned */
+	bool console_out_owned;
 	int serial_out_fd;    /* owned unless it is stdout */
 	bool serial_out_owned;
 	int serial_in_fd;     /* stdin, or -1 */
@@ -183,7 +189,8 @@ static int setup_boot(struct vm *vm, struct loaded_kernel *lk)
 		return rc;
 	enum x86_entry_mode mode = lk->mode == KERNEL_ENTRY_PVH ? X86_ENTRY_PVH : X86_ENTRY_LINUX64;
 	struct acpi_config acfg = {.ncpus = vm->cfg->boot_vcpus, .max_cpus = vm->cfg->max_vcpus,
-				   .serial = vm->cfg->serial.mode != CONSOLE_OFF};
+				   .serial = vm->cfg->serial.mode != CONSOLE_OFF, .pci = vm->pci != NULL,
+				   .pci_mmio64_start = vm->pci_mmio64_start, .pci_mmio64_end = vm->pci_mmio64_end};
 	rc = acpi_write_tables(&vm->mem, &acfg, &bi.rsdp_gpa);
 	if (!rc)
 		rc = x86_write_boot_tables(&vm->mem, mode);
@@ -276,6 +283,49 @@ static int setup_legacy_devices(struct vm *vm)
 	return rc;
 }
 
+/* The PCI bus and the virtio devices: rng (always, like cloud-hypervisor)
+ * and console (unless --console off). */
+static int setup_pci(struct vm *vm)
+{
+	pci_setup_mmio64_window(gm_end(&vm->mem), &vm->pci_mmio64_start, &vm->pci_mmio64_end);
+	struct pci_setup_config pc = {&vm->kvm, &vm->mem, &vm->pio, &vm->mmio, vm->pci_mmio64_start,
+				      vm->pci_mmio64_end};
+	int rc = pci_setup_create(&pc, &vm->pci);
+	if (rc)
+		return rc;
+	vm->rng_fd = open(vm->cfg->rng_src, O_RDONLY | O_CLOEXEC);
+	if (vm->rng_fd < 0) {
+		rc = -errno;
+		log_error("--rng src=%s: %s", vm->cfg->rng_src, strerror(-rc));
+		return rc;
+	}
+	struct virtio_backend rng_be = {.in_fd = vm->rng_fd, .out_fd = -1};
+	rc = pci_setup_add_virtio(vm->pci, &virtio_rng_type, &rng_be);
+	if (rc)
+		return rc;
+	const struct console_config *c = &vm->cfg->console;
+	if (c->mode != CONSOLE_OFF) {
+		struct virtio_backend con_be = {.in_fd = -1, .out_fd = -1};
+		if (c->mode == CONSOLE_TTY) {
+			con_be.in_fd = STDIN_FILENO;
+			con_be.out_fd = STDOUT_FILENO;
+		} else if (c->mode == CONSOLE_FILE) {
+			vm->console_out_fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			if (vm->console_out_fd < 0) {
+				rc = -errno;
+				log_error("--console file=%s: %s", c->path, strerror(-rc));
+				return rc;
+			}
+			vm->console_out_owned = true;
+			con_be.out_fd = vm->console_out_fd;
+		}
+		rc = pci_setup_add_virtio(vm->pci, &virtio_console_type, &con_be);
+		if (rc)
+			return rc;
+	}
+	return pci_setup_allocate_bars(vm->pci);
+}
+
 static int setup_vcpus(struct vm *vm, const struct loaded_kernel *lk)
 {
 	unsigned n = vm->cfg->boot_vcpus;
@@ -316,6 +366,8 @@ static int vm_build(struct vm *vm)
 	}
 	struct loaded_kernel lk;
 	rc = setup_memory(vm);
+	if (!rc)
+		rc = setup_pci(vm);
 	if (!rc)
 		rc = setup_boot(vm, &lk);
 	if (!rc)
@@ -437,7 +489,7 @@ static int vm_start_and_wait(struct vm *vm)
 		log_error("cannot set up signal handling: %s", strerror(errno));
 		return VM_EXIT_FATAL;
 	}
-	if (vm->cfg->serial.mode == CONSOLE_TTY)
+	if (vm->cfg->serial.mode == CONSOLE_TTY || vm->cfg->console.mode == CONSOLE_TTY)
 		tty_make_raw(vm);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		int rc = vcpu_start(&vm->vcpus[i]);
@@ -468,6 +520,11 @@ static void vm_teardown(struct vm *vm)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
+	pci_setup_destroy(vm->pci); /* stops the device threads */
+	if (vm->rng_fd >= 0)
+		close(vm->rng_fd);
+	if (vm->console_out_owned)
+		close(vm->console_out_fd);
 	if (vm->serial)
 		serial_destroy(vm->serial);
 	if (vm->i8042)
@@ -500,6 +557,7 @@ int vm_run(const struct vm_config *cfg)
 	vm->cfg = cfg;
 	vm->kvm.vm_fd = vm->kvm.kvm_fd = -1;
 	vm->serial_in_fd = -1;
+	vm->rng_fd = vm->console_out_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
