@@ -104,16 +104,27 @@ static void log_unclaimed(const struct bus *bus, const char *what, uint64_t addr
 			(unsigned long long)addr, len);
 }
 
-bool bus_read(struct bus *bus, uint64_t addr, uint8_t *data, uint32_t len)
+/* The range is copied under the lock and the device called without it, so a
+ * device may change the bus from inside its handler (a PCI BAR moved by a
+ * config write lands on the same bus). Devices outlive the vCPU threads, so
+ * the copied ops and opaque stay valid. */
+static bool bus_lookup(struct bus *bus, uint64_t addr, uint32_t len, struct bus_range *out)
 {
 	pthread_rwlock_rdlock(&bus->lock);
 	const struct bus_range *r = bus_find(bus, addr, len);
-	if (r && r->ops->read) {
-		r->ops->read(r->opaque, addr - r->base, data, len);
-		pthread_rwlock_unlock(&bus->lock);
+	if (r)
+		*out = *r;
+	pthread_rwlock_unlock(&bus->lock);
+	return r != NULL;
+}
+
+bool bus_read(struct bus *bus, uint64_t addr, uint8_t *data, uint32_t len)
+{
+	struct bus_range r;
+	if (bus_lookup(bus, addr, len, &r) && r.ops->read) {
+		r.ops->read(r.opaque, addr - r.base, data, len);
 		return true;
 	}
-	pthread_rwlock_unlock(&bus->lock);
 	memset(data, 0xff, len);
 	log_unclaimed(bus, "read", addr, len);
 	return false;
@@ -121,14 +132,11 @@ bool bus_read(struct bus *bus, uint64_t addr, uint8_t *data, uint32_t len)
 
 bool bus_write(struct bus *bus, uint64_t addr, const uint8_t *data, uint32_t len)
 {
-	pthread_rwlock_rdlock(&bus->lock);
-	const struct bus_range *r = bus_find(bus, addr, len);
-	if (r && r->ops->write) {
-		r->ops->write(r->opaque, addr - r->base, data, len);
-		pthread_rwlock_unlock(&bus->lock);
+	struct bus_range r;
+	if (bus_lookup(bus, addr, len, &r) && r.ops->write) {
+		r.ops->write(r.opaque, addr - r.base, data, len);
 		return true;
 	}
-	pthread_rwlock_unlock(&bus->lock);
 	log_unclaimed(bus, "write", addr, len);
 	return false;
 }

@@ -2,8 +2,9 @@
  *
  * A bus is a sorted array of non-overlapping ranges [base, base+len), each
  * mapping to a device's ops. Insertion refuses overlap and wrap-around.
- * Dispatch is called from vCPU threads concurrently (read lock); devices do
- * their own locking. Accesses nobody claims read as all-ones and are ignored.
+ * Dispatch is called from vCPU threads concurrently; the lookup takes the
+ * read lock and the device is called without it (so a handler may insert or
+ * remove ranges); devices do their own locking and must outlive the vCPUs. Accesses nobody claims read as all-ones and are ignored.
  */
 #ifndef NIMBUS_BUS_BUS_H
 #define NIMBUS_BUS_BUS_H
