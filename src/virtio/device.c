@@ -28,7 +28,7 @@ int virtio_device_init(struct virtio_device *vdev, const struct virtio_device_op
 	pthread_mutex_init(&vdev->pause_lock, NULL);
 	pthread_cond_init(&vdev->pause_cond, NULL);
 	for (unsigned i = 0; i < ops->nr_queues; i++) {
-		snprintf(vdev->queue_names[i], sizeof(vdev->queue_names[i]), "%s.q%u", vdev->name, i);
+		snprintf(vdev->queue_names[i], sizeof(vdev->queue_names[i]), "%s.q%u", vdev->name, i & 0xff);
 		int rc = virtq_init(&vdev->queues[i], ops->queue_size, vdev->queue_names[i]);
 		if (rc)
 			return rc;

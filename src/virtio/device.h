@@ -96,7 +96,7 @@ struct virtio_device {
 	struct virtio_transport transport;
 
 	struct virtq queues[VIRTIO_MAX_QUEUES];
-	char queue_names[VIRTIO_MAX_QUEUES][40];
+	char queue_names[VIRTIO_MAX_QUEUES][48];
 	int kick_efd[VIRTIO_MAX_QUEUES];
 
 	uint64_t device_features; /* ops->features | VIRTIO_CORE_FEATURES */

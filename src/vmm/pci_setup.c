@@ -237,19 +237,19 @@ void pci_setup_destroy(struct pci_setup *ps)
 {
 	if (!ps)
 		return;
-	for (unsigned i = 0; i < ps->nr_devs; i++)
-		if (ps->devs[i]->vdev_ok)
-			virtio_device_destroy(&ps->devs[i]->vdev); /* stops its I/O thread */
+	for (unsigned i = 0; i < ps->nr_devs; i++) {
+		struct pvdev *d = ps->devs[i];
+		if (d->notify_bar != PCI_BAR_NONE)
+			set_ioeventfds(d, d->notify_bar, false); /* needs the device's queue count */
+		d->notify_bar = PCI_BAR_NONE;
+		if (d->vdev_ok)
+			virtio_device_destroy(&d->vdev); /* stops its I/O thread */
+	}
 	if (ps->ecam_on && bus_remove(ps->cfg.mmio, X86_PCI_ECAM_ADDR)) {
 		/* cannot fail: inserted above */
 	}
 	if (ps->cfg_pio_on && bus_remove(ps->cfg.pio, PCI_CFG_PIO_BASE)) {
 		/* cannot fail: inserted above */
-	}
-	for (unsigned i = 0; i < ps->nr_devs; i++) {
-		struct pvdev *d = ps->devs[i];
-		if (d->notify_bar != PCI_BAR_NONE)
-			set_ioeventfds(d, d->notify_bar, false);
 	}
 	if (ps->bus)
 		pci_bus_destroy(ps->bus);

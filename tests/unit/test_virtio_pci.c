@@ -43,7 +43,7 @@ struct fx {
 	int slot;
 	int src_fd;
 	_Atomic unsigned delivered[4];
-	uint8_t cap_off[5]; /* by cfg_type */
+	uint8_t cap_off[256]; /* by cfg_type */
 };
 
 static int on_bar_moved(void *ctx, const struct pci_bar_move *m)
