@@ -19,9 +19,9 @@
 #                    0 = never); exit status 124
 #   --interactive    CMD gets the console as its terminal (e.g. -- bash)
 #   --verbose        show the emulated host's kernel log and init progress
-#   --root-cache MODE  9p cache mode of the read-only root: none (default) or
-#                    loose (faster exec, but host changes outside the share are
-#                    not seen during the run)
+#   --root-cache MODE  9p cache mode of the read-only root: loose (default:
+#                    exec is ~10x faster; files changed on this machine outside
+#                    the share during the run may be seen stale) or none
 #   --qemu-arg ARG   extra QEMU argument (repeatable)
 #   --append STR     extra kernel command line for the emulated host
 #
@@ -44,7 +44,7 @@ share=""
 timeout_s=1800
 interactive=0
 verbose=0
-root_cache=none
+root_cache=loose
 qemu_extra=()
 append=""
 
@@ -99,8 +99,10 @@ fi
 # --- control share: config, command, exit status --------------------------------
 ctl=$(mktemp -d "${TMPDIR:-/tmp}/kvm-host-run.XXXXXX") || die "mktemp failed"
 qpid=""
+wpid=""
 cleanup() {
 	[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true
+	[ -z "$wpid" ] || kill "$wpid" 2>/dev/null || true
 	rm -rf "$ctl"
 }
 trap cleanup EXIT
@@ -152,7 +154,10 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=multi -smp "$cpus" -cpu qemu64,+svm,+
 
 start=$(date +%s)
 if [ "$interactive" = 1 ]; then
-	"${qemu[@]}" &
+	# A background job's stdin is /dev/null unless redirected explicitly.
+	exec 3<&0
+	"${qemu[@]}" <&3 3<&- &
+	exec 3<&-
 else
 	"${qemu[@]}" < /dev/null &
 fi
@@ -164,7 +169,8 @@ if [ "$timeout_s" -gt 0 ]; then
 		spid=$!
 		trap 'kill $spid 2>/dev/null; exit 0' TERM
 		wait $spid
-		kill "$qpid" 2>/dev/null && touch "$ctl/timed-out"
+		touch "$ctl/timed-out"
+		kill "$qpid" 2>/dev/null
 	) &
 	wpid=$!
 fi
@@ -174,6 +180,7 @@ qpid=""
 if [ "$timeout_s" -gt 0 ]; then
 	kill "$wpid" 2>/dev/null || true
 	wait "$wpid" 2>/dev/null || true
+	wpid=""
 fi
 [ -e "$ctl/timed-out" ] && timed_out=1
 [ "$verbose" = 1 ] && echo "$prog: emulated host ran $(( $(date +%s) - start )) s" >&2
