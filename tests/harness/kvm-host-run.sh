@@ -85,7 +85,7 @@ esac
 # --- the emulated host's kernel + initramfs (cached) ---------------------------
 hostdir=$cache/kvm-host
 mkdir -p "$cache" || die "cannot create cache directory $cache"
-prep=(--quiet --kernel-meta linux-image-amd64 --init "$here/host-init"
+prep=(--kernel-meta linux-image-amd64 --init "$here/host-init"
 	--modules "virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p irqbypass ccp kvm kvm-amd"
 	--optional-modules "tun llc stp bridge veth" "$hostdir")
 if command -v flock >/dev/null 2>&1; then
