@@ -119,7 +119,7 @@ resolve() {
 # fetch_deb PKG VERSION -> path of the cached .deb (downloads it when absent)
 fetch_deb() {
 	local pkg=$1 ver=$2 f tmp
-	f="$cache/debs/${pkg}_$(echo "$ver" | sed 's/:/%3a/g')_$arch.deb"
+	f="$cache/debs/${pkg}_${ver//:/%3a}_$arch.deb"
 	if [ ! -s "$f" ]; then
 		say "downloading $pkg $ver"
 		tmp=$(mktemp -d "$cache/debs/.dl.XXXXXX")
@@ -238,7 +238,7 @@ if ! stamp_ok "$outdir/initramfs.cpio.gz" "$key"; then
 		esac
 		deps=$(tr '\0' '\n' < "$dst" | sed -n 's/^depends=//p' | head -n1)
 		for d in ${deps//,/ }; do stage "$d"; done
-		state[$n]=done
+		state[$n]="done"
 		order+=("$base")
 	}
 	for m in $modules; do stage "$m"; done
