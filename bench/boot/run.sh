@@ -16,7 +16,7 @@ printf 'sleep 3\n' >"$BUILD/bench-boot.sh"
 scripts/mk-overlay.sh "$BUILD/bench-boot.sh" "$BUILD/bench-boot.cpio" >/dev/null
 cat "$BUILD/guest/initramfs.cpio.gz" "$BUILD/bench-boot.cpio" >"$BUILD/bench-boot.img"
 where=$(scripts/pick-kvm.sh)
-cmd=(python3 bench/boot/boot_bench.py "$BUILD/nimbus" "$BUILD/guest/vmlinux" "$BUILD/bench-boot.img" "$RUNS")
+cmd=(python3 -u bench/boot/boot_bench.py "$BUILD/nimbus" "$BUILD/guest/vmlinux" "$BUILD/bench-boot.img" "$RUNS")
 if [ "$where" = host ]; then
 	echo "bench/boot: on the host's /dev/kvm"
 	"${cmd[@]}"
