@@ -34,7 +34,7 @@ cache=${NIMBUS_CACHE:-$repo/build/cache}
 
 kernel_meta=linux-image-cloud-amd64
 init_file=$repo/guest/init
-modules="virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio-rng virtio_console virtio_blk failover net_failover virtio_net"
+modules="virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio-rng virtio_console virtio_blk failover net_failover virtio_net button evdev"
 optional_modules=""
 quiet=0
 outdir=""

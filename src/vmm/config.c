@@ -189,6 +189,11 @@ static int apply_option(struct vm_config *cfg, const char *name, const char *val
 		return set_string(&cfg->cmdline, value) ? errf(err, errlen, "out of memory") : 0;
 	if (!strcmp(name, "--log-file"))
 		return set_string(&cfg->log_file, value) ? errf(err, errlen, "out of memory") : 0;
+	if (!strcmp(name, "--sigterm-grace")) {
+		if (parse_uint(value, 3600, &cfg->sigterm_grace))
+			return errf(err, errlen, "--sigterm-grace %s: expected seconds, 0..3600", value);
+		return 0;
+	}
 	if (!strcmp(name, "--cpus"))
 		return parse_kv_list(name, value, cfg, cpus_kv, err, errlen);
 	if (!strcmp(name, "--memory"))
@@ -207,7 +212,8 @@ static int apply_option(struct vm_config *cfg, const char *name, const char *val
 static bool takes_value(const char *name)
 {
 	static const char *const with_value[] = {"--kernel", "--initramfs", "--cmdline", "--log-file", "--cpus",
-						 "--memory", "--serial", "--console", "--rng", "--boot-entry"};
+						 "--memory", "--serial", "--console", "--rng", "--boot-entry",
+						 "--sigterm-grace"};
 	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
 		if (!strcmp(name, with_value[i]))
 			return true;
@@ -321,6 +327,8 @@ void config_print_help(const char *prog)
 	       "  --rng src=PATH           virtio-rng entropy source (default %s)\n"
 	       "  --boot-entry auto|linux64|pvh\n"
 	       "                           ELF entry: PVH note if present (auto), or startup_64\n"
+	       "  --sigterm-grace SECS     on SIGTERM press the ACPI power button and give the guest\n"
+	       "                           SECS seconds to power off before stopping it (default 0)\n"
 	       "  --log-file PATH          write nimbus's log there instead of stderr\n"
 	       "  -v                       more logging (-v info, -vv debug)\n"
 	       "  -h, --help               this help\n"

@@ -38,6 +38,7 @@ struct vm_config {
 	struct console_config console; /* virtio-console; default off */
 	char *rng_src;                 /* virtio-rng source; default /dev/urandom */
 	enum boot_entry boot_entry;
+	unsigned sigterm_grace; /* s: SIGTERM presses the ACPI power button first */
 	char *log_file;
 	int verbosity; /* number of -v */
 };

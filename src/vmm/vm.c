@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/mptable.h"
 #include "bus/bus.h"
+#include "devices/acpi_pm.h"
 #include "devices/debug_port.h"
 #include "devices/i8042.h"
 #include "devices/rtc.h"
@@ -60,6 +62,11 @@ struct vm {
 	pthread_mutex_t stop_lock;
 	bool stop_recorded;
 	int exit_code;
+	bool reboot;          /* the stop is a guest reboot: build the VM again */
+	unsigned boot_nr;     /* 0 for the first boot of this process */
+	struct acpi_pm *acpi_pm;
+	bool power_button_pressed;
+	int grace_tfd;        /* SIGTERM grace timer, or -1 */
 	char stop_reason[192];
 	/* terminal */
 	bool tty_raw;
@@ -82,6 +89,21 @@ static void vm_request_stop(struct vm *vm, int exit_code, const char *why)
 	if (write(vm->stop_efd, &one, sizeof(one)) < 0) {
 		/* The counter cannot overflow here; nothing else to do. */
 	}
+}
+
+static void acpi_poweroff(void *ctx)
+{
+	vm_request_stop(ctx, VM_EXIT_OK, "guest powered off (ACPI S5)");
+}
+
+static void acpi_reboot(void *ctx)
+{
+	struct vm *vm = ctx;
+	pthread_mutex_lock(&vm->stop_lock);
+	if (!vm->stop_recorded)
+		vm->reboot = true;
+	pthread_mutex_unlock(&vm->stop_lock);
+	vm_request_stop(vm, VM_EXIT_OK, "guest reboot (ACPI reset register)");
 }
 
 static void vcpu_request_stop(void *ctx, enum vcpu_stop_reason reason, const char *why)
@@ -214,7 +236,8 @@ static int open_serial_output(struct vm *vm)
 	if (c->mode == CONSOLE_TTY) {
 		vm->serial_out_fd = STDOUT_FILENO;
 	} else if (c->mode == CONSOLE_FILE) {
-		vm->serial_out_fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		/* A reboot keeps what the earlier boots wrote. */
+		vm->serial_out_fd = open(c->path, O_WRONLY | O_CREAT | (vm->boot_nr ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644);
 		if (vm->serial_out_fd < 0) {
 			int rc = -errno;
 			log_error("--serial file=%s: %s", c->path, strerror(-rc));
@@ -274,6 +297,12 @@ static int setup_legacy_devices(struct vm *vm)
 		rc = rtc_create(&rc_cfg, &vm->rtc);
 	if (!rc)
 		rc = add_pio(vm, RTC_PORT_BASE, RTC_PORT_LEN, &rtc_bus_ops, vm->rtc, "cmos-rtc");
+	struct acpi_pm_config pm = {.poweroff = acpi_poweroff, .reboot = acpi_reboot, .ctx = vm,
+				    .ged_irq = {kvm_irq_line_set_level, &vm->kvm, ACPI_PM_GED_GSI}};
+	if (!rc)
+		rc = acpi_pm_create(&pm, &vm->acpi_pm);
+	if (!rc)
+		rc = add_pio(vm, ACPI_PM_PORT_BASE, ACPI_PM_PORT_LEN, &acpi_pm_bus_ops, vm->acpi_pm, "acpi-pm");
 	if (!rc)
 		rc = debug_port_create(&vm->debug_port);
 	if (!rc)
@@ -310,7 +339,8 @@ static int setup_pci(struct vm *vm)
 			con_be.in_fd = STDIN_FILENO;
 			con_be.out_fd = STDOUT_FILENO;
 		} else if (c->mode == CONSOLE_FILE) {
-			vm->console_out_fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			vm->console_out_fd = open(c->path, O_WRONLY | O_CREAT | (vm->boot_nr ? O_APPEND : O_TRUNC) | O_CLOEXEC,
+						  0644);
 			if (vm->console_out_fd < 0) {
 				rc = -errno;
 				log_error("--console file=%s: %s", c->path, strerror(-rc));
@@ -431,13 +461,32 @@ static void handle_signal(struct vm *vm, int sigfd)
 		return;
 	char why[64];
 	snprintf(why, sizeof(why), "received %s", strsignal((int)si.ssi_signo));
+	unsigned grace = vm->cfg->sigterm_grace;
+	if (si.ssi_signo == SIGTERM && grace && vm->acpi_pm && !vm->power_button_pressed && vm->grace_tfd >= 0) {
+		/* Ask the guest to shut down; stop it anyway when the grace ends. */
+		struct itimerspec its = {.it_value = {.tv_sec = grace}};
+		if (timerfd_settime(vm->grace_tfd, 0, &its, NULL) == 0) {
+			vm->power_button_pressed = true;
+			log_info("%s: pressing the ACPI power button, %u s grace", why, grace);
+			acpi_pm_power_button(vm->acpi_pm);
+			return;
+		}
+	}
 	vm_request_stop(vm, VM_EXIT_OK, why);
+}
+
+static void handle_grace_timeout(struct vm *vm)
+{
+	uint64_t n;
+	(void)!read(vm->grace_tfd, &n, sizeof(n));
+	vm_request_stop(vm, VM_EXIT_OK, "guest did not power off within the SIGTERM grace period");
 }
 
 static void control_loop(struct vm *vm, int sigfd)
 {
 	int epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (epfd < 0 || epoll_add(epfd, sigfd) || epoll_add(epfd, vm->stop_efd) || epoll_add(epfd, vm->rx_space_efd)) {
+	if (epfd < 0 || epoll_add(epfd, sigfd) || epoll_add(epfd, vm->stop_efd) || epoll_add(epfd, vm->rx_space_efd) ||
+	    (vm->grace_tfd >= 0 && epoll_add(epfd, vm->grace_tfd))) {
 		vm_request_stop(vm, VM_EXIT_FATAL, "cannot set up the control loop");
 		if (epfd >= 0)
 			close(epfd);
@@ -462,6 +511,8 @@ static void control_loop(struct vm *vm, int sigfd)
 				handle_signal(vm, sigfd);
 			else if (fd == vm->stop_efd)
 				(void)!read(fd, &cnt, sizeof(cnt));
+			else if (fd == vm->grace_tfd)
+				handle_grace_timeout(vm);
 			else if (fd == vm->rx_space_efd) {
 				(void)!read(fd, &cnt, sizeof(cnt));
 				pump_input(vm, epfd, &in);
@@ -533,6 +584,9 @@ static void vm_teardown(struct vm *vm)
 		rtc_destroy(vm->rtc);
 	if (vm->debug_port)
 		debug_port_destroy(vm->debug_port);
+	acpi_pm_destroy(vm->acpi_pm);
+	if (vm->grace_tfd >= 0)
+		close(vm->grace_tfd);
 	if (vm->serial_out_owned)
 		close(vm->serial_out_fd);
 	bus_destroy(&vm->pio);
@@ -547,14 +601,18 @@ static void vm_teardown(struct vm *vm)
 	pthread_mutex_destroy(&vm->stop_lock);
 }
 
-int vm_run(const struct vm_config *cfg)
+/* Build, run and tear down one VM. *reboot says whether the guest asked to
+ * reboot (ACPI reset register): then the caller builds it again. */
+static int vm_run_once(const struct vm_config *cfg, unsigned boot_nr, bool *reboot)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
+	*reboot = false;
 	if (!vm) {
 		log_error("out of memory");
 		return VM_EXIT_SETUP;
 	}
 	vm->cfg = cfg;
+	vm->boot_nr = boot_nr;
 	vm->kvm.vm_fd = vm->kvm.kvm_fd = -1;
 	vm->serial_in_fd = -1;
 	vm->rng_fd = vm->console_out_fd = -1;
@@ -563,12 +621,26 @@ int vm_run(const struct vm_config *cfg)
 	bus_init(&vm->mmio, "mmio");
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->rx_space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->grace_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	int code = VM_EXIT_SETUP;
-	if (vm->stop_efd < 0 || vm->rx_space_efd < 0)
-		log_error("eventfd: %s", strerror(errno));
+	if (vm->stop_efd < 0 || vm->rx_space_efd < 0 || vm->grace_tfd < 0)
+		log_error("eventfd/timerfd: %s", strerror(errno));
 	else if (vm_build(vm) == 0)
 		code = vm_start_and_wait(vm);
+	*reboot = vm->reboot && code == VM_EXIT_OK;
 	vm_teardown(vm);
 	free(vm);
+	return code;
+}
+
+int vm_run(const struct vm_config *cfg)
+{
+	bool reboot = true;
+	int code = VM_EXIT_OK;
+	for (unsigned boot = 0; reboot; boot++) {
+		if (boot)
+			log_info("rebooting the VM (boot %u)", boot + 1);
+		code = vm_run_once(cfg, boot, &reboot);
+	}
 	return code;
 }

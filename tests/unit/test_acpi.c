@@ -270,6 +270,23 @@ static void test_dsdt_iasl(void **state)
 	assert_non_null(strstr(text, "QWordMemory"));
 	assert_non_null(strstr(text, "0x0000001FFFFFFFFF"));
 	assert_non_null(strstr(text, "EisaId (\"PNP0C02\")"));
+	assert_non_null(strstr(text, "Name (_S5, Package (0x02)"));
+	assert_non_null(strstr(text, "EisaId (\"PNP0C0C\")"));
+	assert_non_null(strstr(text, "Device (GED)"));
+	assert_non_null(strstr(text, "\"ACPI0013\""));
+	assert_non_null(strstr(text, "OperationRegion (GDST, SystemIO, 0x0603, One)"));
+	assert_non_null(strstr(text, "Method (_EVT, 1, NotSerialized)"));
+	assert_non_null(strstr(text, "Notify (\\_SB.PWRB, 0x80)"));
+	/* iasl reports problems in the disassembly as comments or on stderr. */
+	char logpath[300];
+	snprintf(logpath, sizeof(logpath), "%s/iasl.log", dir);
+	fp = fopen(logpath, "r");
+	assert_non_null(fp);
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	text[n] = '\0';
+	fclose(fp);
+	assert_null(strstr(text, "Error"));
+	assert_null(strstr(text, "error"));
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 }

@@ -7,6 +7,7 @@
 
 #include "arch/x86/aml.h"
 #include "arch/x86/layout.h"
+#include "devices/acpi_pm.h"
 #include "util/checksum.h"
 
 struct __attribute__((packed)) acpi_header {
@@ -70,6 +71,8 @@ struct __attribute__((packed)) madt_lapic_nmi {
 };
 
 #define FADT_F_HW_REDUCED_ACPI (1U << 20)
+#define FADT_F_RESET_REG_SUP (1U << 10)
+#define ACPI_GAS_SYSTEM_IO 1
 #define FADT_F_PWR_BUTTON (1U << 4) /* no fixed power button */
 #define FADT_F_SLP_BUTTON (1U << 5) /* no fixed sleep button */
 #define IAPC_BOOT_ARCH_8042 (1U << 1)
@@ -182,6 +185,41 @@ static void dsdt_pci_root(struct aml *a, const struct acpi_config *cfg)
 	aml_end(a, dev);
 }
 
+/* Power button (PNP0C0C) and the generic event device (ACPI0013) whose
+ * interrupt makes the guest run _EVT, which reads the event latch and
+ * notifies the button. Also \_S5_ for the sleep control register. */
+static void dsdt_power(struct aml *a)
+{
+	size_t dev = aml_device_begin(a, "PWRB");
+	aml_name_decl(a, "_HID");
+	aml_eisa_id(a, "PNP0C0C");
+	aml_name_decl(a, "_UID");
+	aml_integer(a, 0);
+	aml_end(a, dev);
+
+	dev = aml_device_begin(a, "GED_");
+	aml_name_decl(a, "_HID");
+	aml_string(a, "ACPI0013");
+	aml_name_decl(a, "_UID");
+	aml_integer(a, 0);
+	aml_name_decl(a, "_CRS");
+	size_t crs = aml_buffer_begin(a);
+	aml_res_ext_irq(a, ACPI_PM_GED_GSI, 1, 1);
+	aml_res_end_tag(a);
+	aml_end(a, crs);
+	aml_op_region(a, "GDST", 1 /* SystemIO */, ACPI_PM_GED_STATUS, 1);
+	size_t field = aml_field_begin(a, "GDST");
+	aml_field_entry(a, "GEVT", 8);
+	aml_end(a, field);
+	size_t evt = aml_method_begin(a, "_EVT", 1);
+	aml_store_to_local0(a, "GEVT");
+	size_t cond = aml_if_local0_and(a, ACPI_PM_EVENT_POWER_BUTTON);
+	aml_notify(a, "\\_SB_.PWRB", 0x80);
+	aml_end(a, cond);
+	aml_end(a, evt);
+	aml_end(a, dev);
+}
+
 static int write_mcfg(struct acpi_writer *w, uint64_t *gpa)
 {
 	struct __attribute__((packed)) {
@@ -207,10 +245,16 @@ static int write_dsdt(struct acpi_writer *w, const struct acpi_config *cfg, uint
 	struct acpi_header blank;
 	memset(&blank, 0, sizeof(blank));
 	aml_bytes(&a, &blank, sizeof(blank)); /* filled in below */
+	aml_name_decl(&a, "_S5_");
+	size_t s5 = aml_package_begin(&a, 2);
+	aml_integer(&a, ACPI_PM_S5_TYPE);
+	aml_integer(&a, 0);
+	aml_end(&a, s5);
 	size_t sb = aml_scope_begin(&a, "\\_SB_");
 	if (cfg->serial)
 		dsdt_legacy_device(&a, "COM1", "PNP0501", 0x3f8, 8, 4);
 	dsdt_legacy_device(&a, "RTC_", "PNP0B00", 0x70, 2, -1);
+	dsdt_power(&a);
 	if (cfg->pci)
 		dsdt_pci_root(&a, cfg);
 	aml_end(&a, sb);
@@ -234,7 +278,11 @@ static int write_fadt(struct acpi_writer *w, uint64_t dsdt, uint64_t *gpa)
 	f.minor_version = 3;
 	f.dsdt = (uint32_t)dsdt;
 	f.x_dsdt = dsdt;
-	f.flags = FADT_F_HW_REDUCED_ACPI | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON;
+	f.flags = FADT_F_HW_REDUCED_ACPI | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON | FADT_F_RESET_REG_SUP;
+	f.sleep_control = (struct acpi_gas){ACPI_GAS_SYSTEM_IO, 8, 0, 1, ACPI_PM_SLEEP_CONTROL};
+	f.sleep_status = (struct acpi_gas){ACPI_GAS_SYSTEM_IO, 8, 0, 1, ACPI_PM_SLEEP_STATUS};
+	f.reset_reg = (struct acpi_gas){ACPI_GAS_SYSTEM_IO, 8, 0, 1, ACPI_PM_RESET};
+	f.reset_value = ACPI_PM_RESET_VALUE;
 	f.iapc_boot_arch = IAPC_BOOT_ARCH_8042 | IAPC_BOOT_ARCH_VGA_NOT_PRESENT;
 	memcpy(&f.hypervisor_vendor, "NIMBUSVM", 8);
 	finish(&f, sizeof(f));

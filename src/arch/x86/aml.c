@@ -16,6 +16,14 @@
 #define AML_BUFFER_OP 0x11
 #define AML_METHOD_OP 0x14
 #define AML_RETURN_OP 0xa4
+#define AML_PACKAGE_OP 0x12
+#define AML_LOCAL0_OP 0x60
+#define AML_STORE_OP 0x70
+#define AML_AND_OP 0x7b
+#define AML_NOTIFY_OP 0x86
+#define AML_IF_OP 0xa0
+#define AML_OP_REGION_OP 0x80 /* after AML_EXT_OP */
+#define AML_FIELD_OP 0x81     /* after AML_EXT_OP */
 #define AML_EXT_OP 0x5b
 #define AML_DEVICE_OP 0x82
 #define AML_ROOT_CHAR '\\'
@@ -261,6 +269,69 @@ void aml_return_integer(struct aml *a, uint64_t v)
 	aml_integer(a, v);
 }
 
+size_t aml_package_begin(struct aml *a, uint8_t count)
+{
+	byte(a, AML_PACKAGE_OP);
+	size_t mark = a->len;
+	byte(a, count);
+	return mark;
+}
+
+void aml_op_region(struct aml *a, const char *name, uint8_t space, uint64_t offset, uint64_t len)
+{
+	byte(a, AML_EXT_OP);
+	byte(a, AML_OP_REGION_OP);
+	aml_name(a, name);
+	byte(a, space);
+	aml_integer(a, offset);
+	aml_integer(a, len);
+}
+
+size_t aml_field_begin(struct aml *a, const char *region)
+{
+	byte(a, AML_EXT_OP);
+	byte(a, AML_FIELD_OP);
+	size_t mark = a->len;
+	aml_name(a, region);
+	byte(a, 0x01); /* ByteAcc, NoLock, Preserve */
+	return mark;
+}
+
+void aml_field_entry(struct aml *a, const char *name, uint8_t bits)
+{
+	if (strlen(name) != 4 || bits == 0 || bits > 0x3f) {
+		a->err = a->err ? a->err : -EINVAL;
+		return;
+	}
+	aml_bytes(a, name, 4);
+	byte(a, bits); /* one-byte PkgLength: bit count < 64 */
+}
+
+void aml_store_to_local0(struct aml *a, const char *name)
+{
+	byte(a, AML_STORE_OP);
+	aml_name(a, name);
+	byte(a, AML_LOCAL0_OP);
+}
+
+size_t aml_if_local0_and(struct aml *a, uint64_t mask)
+{
+	byte(a, AML_IF_OP);
+	size_t mark = a->len;
+	byte(a, AML_AND_OP);
+	byte(a, AML_LOCAL0_OP);
+	aml_integer(a, mask);
+	byte(a, 0x00); /* no target */
+	return mark;
+}
+
+void aml_notify(struct aml *a, const char *path, uint8_t value)
+{
+	byte(a, AML_NOTIFY_OP);
+	aml_name(a, path);
+	aml_integer(a, value);
+}
+
 void aml_res_io(struct aml *a, uint16_t base, uint8_t len)
 {
 	/* I/O port descriptor: decode 16, min = max = base, alignment 1. */
@@ -322,6 +393,14 @@ void aml_res_mem32_window(struct aml *a, uint32_t first, uint32_t last)
 void aml_res_mem64_window(struct aml *a, uint64_t first, uint64_t last)
 {
 	addr_space(a, 0x8a, 8, ADDR_SPACE_MEM, 0x01, first, last);
+}
+
+void aml_res_ext_irq(struct aml *a, uint32_t gsi, int edge, int active_high)
+{
+	uint8_t flags = (uint8_t)(0x01 /* consumer */ | (edge ? 0x02 : 0) | (active_high ? 0 : 0x04));
+	uint8_t d[9] = {0x89, 6, 0, flags, 1, (uint8_t)gsi, (uint8_t)(gsi >> 8), (uint8_t)(gsi >> 16),
+			(uint8_t)(gsi >> 24)};
+	aml_bytes(a, d, sizeof(d));
 }
 
 void aml_res_end_tag(struct aml *a)

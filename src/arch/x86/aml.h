@@ -39,6 +39,21 @@ void aml_end(struct aml *a, size_t mark);
 /* Return(integer) — inside a method. */
 void aml_return_integer(struct aml *a, uint64_t v);
 
+/* Package(){...} with `count` elements appended before aml_end(). */
+size_t aml_package_begin(struct aml *a, uint8_t count);
+/* OperationRegion(name, space, offset, len); space 0 = SystemMemory, 1 = SystemIO. */
+void aml_op_region(struct aml *a, const char *name, uint8_t space, uint64_t offset, uint64_t len);
+/* Field(region, ByteAcc, NoLock, Preserve) { entries }: entries are added
+ * with aml_field_entry() before aml_end(). */
+size_t aml_field_begin(struct aml *a, const char *region);
+void aml_field_entry(struct aml *a, const char *name, uint8_t bits);
+/* Store(name, Local0) */
+void aml_store_to_local0(struct aml *a, const char *name);
+/* If (And(Local0, mask)) { ... } — close with aml_end(). */
+size_t aml_if_local0_and(struct aml *a, uint64_t mask);
+/* Notify(path, value) */
+void aml_notify(struct aml *a, const char *path, uint8_t value);
+
 /* Resource template items, inside an aml_buffer_begin()/aml_end() pair;
  * finish the template with aml_res_end_tag(). */
 void aml_res_io(struct aml *a, uint16_t base, uint8_t len);
@@ -50,6 +65,8 @@ void aml_res_bus_range(struct aml *a, uint16_t first, uint16_t last);
 void aml_res_io_window(struct aml *a, uint16_t first, uint16_t last);
 void aml_res_mem32_window(struct aml *a, uint32_t first, uint32_t last);
 void aml_res_mem64_window(struct aml *a, uint64_t first, uint64_t last);
+/* Extended interrupt descriptor: one GSI, consumer, exclusive. */
+void aml_res_ext_irq(struct aml *a, uint32_t gsi, int edge, int active_high);
 void aml_res_end_tag(struct aml *a);
 
 void aml_bytes(struct aml *a, const void *data, size_t n);
