@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -532,6 +533,200 @@ static void test_error_one_line_with_newline_input(void **state)
 }
 #endif
 
+/* ---- --rng and --console ---------------------------------------------------- */
+
+static void test_rng_and_console_defaults(void **state)
+{
+	struct result r;
+	parse(&r, "--kernel", "k");
+	ok(&r);
+	assert_string_equal(r.cfg.rng_src, CONFIG_DEFAULT_RNG_SRC);
+	assert_string_equal(r.cfg.rng_src, "/dev/urandom");
+	assert_int_equal(r.cfg.console.mode, CONSOLE_OFF);
+	assert_null(r.cfg.console.path);
+	config_free(&r.cfg);
+	assert_null(r.cfg.rng_src);
+}
+
+static void test_rng(void **state)
+{
+	struct result r;
+	parse(&r, "--kernel", "k", "--rng", "src=/dev/random");
+	ok(&r);
+	assert_string_equal(r.cfg.rng_src, "/dev/random");
+	config_free(&r.cfg);
+	parse(&r, "--kernel", "k", "--rng=src=/dev/hwrng");
+	ok(&r);
+	assert_string_equal(r.cfg.rng_src, "/dev/hwrng");
+	config_free(&r.cfg);
+	/* the path is everything after the first '=' */
+	parse(&r, "--kernel", "k", "--rng", "src=/tmp/a=b");
+	ok(&r);
+	assert_string_equal(r.cfg.rng_src, "/tmp/a=b");
+	config_free(&r.cfg);
+	/* the file is opened by the VMM, not here: any path parses */
+	parse(&r, "--kernel", "k", "--rng", "src=relative/no such file");
+	ok(&r);
+	assert_string_equal(r.cfg.rng_src, "relative/no such file");
+	config_free(&r.cfg);
+	/* repeated, in one list or as two options: the last one wins (no leak) */
+	parse(&r, "--kernel", "k", "--rng", "src=/a,src=/b");
+	ok(&r);
+	assert_string_equal(r.cfg.rng_src, "/b");
+	config_free(&r.cfg);
+	parse(&r, "--kernel", "k", "--rng", "src=/a", "--rng=src=/c");
+	ok(&r);
+	assert_string_equal(r.cfg.rng_src, "/c");
+	config_free(&r.cfg);
+}
+
+static void test_rng_bad(void **state)
+{
+	static const char *const vals[] = {
+		"",	   "src=",     "src",	"/dev/random", "source=/x", "SRC=/x", "src=/a,foo=1",
+		"=/x", "src=/a,=", "path=/x", "src=/a,src=",
+	};
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		struct result r;
+		parse(&r, "--kernel", "k", "--rng", vals[i]);
+		if (r.rc != -EINVAL)
+			fail_msg("--rng '%s': got %d", vals[i], r.rc);
+		bad(&r, "--rng");
+	}
+	struct result r;
+	parse(&r, "--kernel", "k", "--rng");
+	bad(&r, "--rng");
+	parse(&r, "--kernel", "k", "--rng", "src=/a\nb,x=1");
+	bad(&r, "--rng");
+	parse(&r, "--kernel", "k", "--rng", "src=");
+	bad(&r, "empty");
+	parse(&r, "--kernel", "k", "--rng", "file=/x");
+	bad(&r, "file");
+}
+
+static void test_console(void **state)
+{
+	static const struct {
+		const char *arg;
+		enum console_mode mode;
+	} cases[] = {{"off", CONSOLE_OFF}, {"null", CONSOLE_NULL}, {"tty", CONSOLE_TTY}, {"file=/tmp/hvc0.log", CONSOLE_FILE}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* tty needs the serial port off the terminal */
+		struct result r;
+		parse(&r, "--kernel", "k", "--serial", "null", "--console", cases[i].arg);
+		ok(&r);
+		assert_int_equal(r.cfg.console.mode, cases[i].mode);
+		assert_int_equal(r.cfg.serial.mode, CONSOLE_NULL);
+		if (cases[i].mode == CONSOLE_FILE)
+			assert_string_equal(r.cfg.console.path, "/tmp/hvc0.log");
+		config_free(&r.cfg);
+		/* --console=VALUE form */
+		char arg[64];
+		snprintf(arg, sizeof(arg), "--console=%s", cases[i].arg);
+		parse(&r, "--kernel", "k", "--serial=off", arg);
+		ok(&r);
+		assert_int_equal(r.cfg.console.mode, cases[i].mode);
+		assert_int_equal(r.cfg.serial.mode, CONSOLE_OFF);
+		if (cases[i].mode == CONSOLE_FILE)
+			assert_string_equal(r.cfg.console.path, "/tmp/hvc0.log");
+		config_free(&r.cfg);
+	}
+	/* everything but tty goes with the default serial (tty) */
+	struct result r;
+	parse(&r, "--kernel", "k", "--console", "null");
+	ok(&r);
+	assert_int_equal(r.cfg.serial.mode, CONSOLE_TTY);
+	assert_int_equal(r.cfg.console.mode, CONSOLE_NULL);
+	config_free(&r.cfg);
+	parse(&r, "--kernel", "k", "--console", "file=out.txt");
+	ok(&r);
+	assert_int_equal(r.cfg.console.mode, CONSOLE_FILE);
+	assert_string_equal(r.cfg.console.path, "out.txt");
+	config_free(&r.cfg);
+	/* serial to a file, console on the terminal */
+	parse(&r, "--kernel", "k", "--serial", "file=/tmp/s", "--console", "tty");
+	ok(&r);
+	assert_int_equal(r.cfg.console.mode, CONSOLE_TTY);
+	assert_string_equal(r.cfg.serial.path, "/tmp/s");
+	config_free(&r.cfg);
+	/* file twice: the second path wins (and the first is not leaked);
+	 * a path may contain ',' and '=' */
+	parse(&r, "--kernel", "k", "--console", "file=/a", "--console=file=/b,c=d");
+	ok(&r);
+	assert_int_equal(r.cfg.console.mode, CONSOLE_FILE);
+	assert_string_equal(r.cfg.console.path, "/b,c=d");
+	config_free(&r.cfg);
+	/* the last --console wins */
+	parse(&r, "--kernel", "k", "--console", "file=/a", "--console", "off");
+	ok(&r);
+	assert_int_equal(r.cfg.console.mode, CONSOLE_OFF);
+	config_free(&r.cfg);
+}
+
+static void test_console_bad(void **state)
+{
+	static const char *const vals[] = {"",    "file=", "file", "TTY",  "pty",	     "on",	"off,",
+					   "tty,", " tty", "null ", "socket=/x", "file:/x", "src=/x"};
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		struct result r;
+		parse(&r, "--kernel", "k", "--serial", "off", "--console", vals[i]);
+		if (r.rc != -EINVAL)
+			fail_msg("--console '%s': got %d", vals[i], r.rc);
+		bad(&r, "--console");
+	}
+	struct result r;
+	parse(&r, "--kernel", "k", "--console");
+	bad(&r, "--console");
+	parse(&r, "--kernel", "k", "--console", "fi\nle=/x");
+	bad(&r, "--console");
+}
+
+static void test_serial_and_console_tty_refused(void **state)
+{
+	struct result r;
+	/* the serial port is on the terminal by default */
+	parse(&r, "--kernel", "k", "--console", "tty");
+	bad(&r, "terminal");
+	parse(&r, "--kernel", "k", "--serial", "tty", "--console", "tty");
+	bad(&r, "--console tty");
+	parse(&r, "--kernel", "k", "--console=tty", "--serial=tty");
+	bad(&r, "--serial tty");
+	/* decided on the final values, not option by option */
+	parse(&r, "--kernel", "k", "--console", "tty", "--serial", "tty", "--serial", "off");
+	ok(&r);
+	assert_int_equal(r.cfg.console.mode, CONSOLE_TTY);
+	assert_int_equal(r.cfg.serial.mode, CONSOLE_OFF);
+	config_free(&r.cfg);
+	parse(&r, "--kernel", "k", "--serial", "off", "--console", "tty", "--console", "null", "--serial", "tty");
+	ok(&r);
+	assert_int_equal(r.cfg.console.mode, CONSOLE_NULL);
+	assert_int_equal(r.cfg.serial.mode, CONSOLE_TTY);
+	config_free(&r.cfg);
+}
+
+/* BUG (disabled until fixed): a key=value list made only of commas is
+ * accepted and changes nothing. src/vmm/config.c parse_kv_list() rejects an
+ * empty list ("" → "empty value") but strtok_r skips empty tokens, so for
+ * "," (or ",,") the loop body never runs and rc stays 0. Input:
+ * --rng , (also --cpus , and --memory ,). Expected: -EINVAL with a one-line
+ * message naming the option; actual: 0 with the defaults (rng_src
+ * /dev/urandom). (Trailing or doubled commas after a real pair, e.g.
+ * "src=/x,", are also silently accepted, like "boot=2," for --cpus.)
+ * To enable: change both `#if 0` (here and in main()) to `#if 1`. */
+#if 0
+static void test_kv_list_only_commas(void **state)
+{
+	static const char *const opts[] = {"--rng", "--cpus", "--memory"};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		struct result r;
+		parse(&r, "--kernel", "k", opts[i], ",");
+		bad(&r, opts[i]);
+		parse(&r, "--kernel", "k", opts[i], ",,");
+		bad(&r, opts[i]);
+	}
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -551,6 +746,15 @@ int main(void)
 		cmocka_unit_test(test_repeat_no_leak),
 		cmocka_unit_test(test_small_err_buffer),
 		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_rng_and_console_defaults),
+		cmocka_unit_test(test_rng),
+		cmocka_unit_test(test_rng_bad),
+		cmocka_unit_test(test_console),
+		cmocka_unit_test(test_console_bad),
+		cmocka_unit_test(test_serial_and_console_tty_refused),
+#if 0 /* BUG: see test_kv_list_only_commas */
+		cmocka_unit_test(test_kv_list_only_commas),
+#endif
 #if 1 /* was a bug, fixed */
 		cmocka_unit_test(test_parse_size_u64_max),
 #endif
