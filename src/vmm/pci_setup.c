@@ -190,27 +190,51 @@ static void pvdev_free_irqs(struct pvdev *d)
 	}
 }
 
+static int add_device(struct pci_setup *ps, const char *type_name, const struct virtio_device_ops *ops, void *priv,
+		      int create_rc);
+
 int pci_setup_add_virtio(struct pci_setup *ps, const struct virtio_device_type *type, const struct virtio_backend *be)
 {
-	if (ps->nr_devs >= PCI_SETUP_MAX_VIRTIO)
+	void *priv = NULL;
+	int rc = type->create(be, &priv);
+	return add_device(ps, type->name, type->ops, priv, rc);
+}
+
+int pci_setup_add_virtio_ops(struct pci_setup *ps, const char *type_name, const struct virtio_device_ops *ops,
+			     void *priv)
+{
+	return add_device(ps, type_name, ops, priv, 0);
+}
+
+/* priv is owned from here (freed through ops->destroy), unless create_rc
+ * says there is none. */
+static int add_device(struct pci_setup *ps, const char *type_name, const struct virtio_device_ops *ops, void *priv,
+		      int create_rc)
+{
+	if (ps->nr_devs >= PCI_SETUP_MAX_VIRTIO) {
+		if (!create_rc && ops->destroy)
+			ops->destroy(priv);
 		return -ENOSPC;
+	}
 	struct pvdev *d = calloc(1, sizeof(*d));
-	if (!d)
+	if (!d) {
+		if (!create_rc && ops->destroy)
+			ops->destroy(priv);
 		return -ENOMEM;
+	}
 	d->ps = ps;
 	d->notify_bar = PCI_BAR_NONE;
 	for (unsigned v = 0; v < MAX_VECTORS; v++)
 		d->irq_efd[v] = -1;
 	ps->devs[ps->nr_devs++] = d;
-	snprintf(d->name, sizeof(d->name), "virtio-%s%u", type->name, ps->nr_devs - 1);
-	void *priv = NULL;
-	int rc = type->create(be, &priv);
+	snprintf(d->name, sizeof(d->name), "virtio-%s%u", type_name, ps->nr_devs - 1);
+	int rc = create_rc;
 	if (!rc) {
-		rc = virtio_device_init(&d->vdev, type->ops, priv, d->name, ps->cfg.gm);
+		rc = virtio_device_init(&d->vdev, ops, priv, d->name, ps->cfg.gm);
 		d->vdev_ok = true; /* destroy frees priv and fds */
 	}
 	if (!rc) {
-		d->nr_vectors = type->ops->nr_queues + 1;
+		d->nr_vectors = ops->nr_queues + 1;
 		rc = pvdev_irqs(d);
 	}
 	struct virtio_pci_config vc = {msix_deliver, msix_route_changed, d, d};

@@ -36,6 +36,11 @@ __attribute__((warn_unused_result)) int pci_setup_create(const struct pci_setup_
 __attribute__((warn_unused_result)) int pci_setup_add_virtio(struct pci_setup *ps,
 							     const struct virtio_device_type *type,
 							     const struct virtio_backend *be);
+/* The same for a device created by its own constructor (per-instance ops,
+ * e.g. virtio-blk's queue count): priv is owned from here on, freed through
+ * ops->destroy also on failure. 0 or -errno (logged). */
+__attribute__((warn_unused_result)) int pci_setup_add_virtio_ops(struct pci_setup *ps, const char *type_name,
+								 const struct virtio_device_ops *ops, void *priv);
 /* Give every BAR an address (the guest may move them). 0 or -errno. */
 __attribute__((warn_unused_result)) int pci_setup_allocate_bars(struct pci_setup *ps);
 void pci_setup_destroy(struct pci_setup *ps);
