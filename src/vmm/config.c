@@ -156,6 +156,70 @@ static int rng_kv(struct vm_config *cfg, const char *key, const char *value, cha
 	return set_string(&cfg->rng_src, value) ? errf(err, errlen, "out of memory") : 0;
 }
 
+static int parse_on_off(const char *key, const char *value, int *out, char *err, size_t errlen)
+{
+	if (!strcmp(value, "on") || !strcmp(value, "true"))
+		*out = 1;
+	else if (!strcmp(value, "off") || !strcmp(value, "false"))
+		*out = 0;
+	else
+		return errf(err, errlen, "--disk %s=%s: expected on or off", key, value);
+	return 0;
+}
+
+/* Fills cfg->disks[cfg->nr_disks] (counted once the whole option parsed). */
+static int disk_kv(struct vm_config *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+	struct disk_config *d = &cfg->disks[cfg->nr_disks];
+	if (!strcmp(key, "path")) {
+		if (!*value)
+			return errf(err, errlen, "--disk path: empty path");
+		return set_string(&d->path, value) ? errf(err, errlen, "out of memory") : 0;
+	}
+	if (!strcmp(key, "readonly"))
+		return parse_on_off(key, value, &d->readonly, err, errlen);
+	if (!strcmp(key, "direct"))
+		return parse_on_off(key, value, &d->direct, err, errlen);
+	if (!strcmp(key, "num_queues")) {
+		if (parse_uint(value, CONFIG_DISK_MAX_QUEUES, &d->num_queues) || d->num_queues == 0)
+			return errf(err, errlen, "--disk num_queues=%s: expected 1..%d", value, CONFIG_DISK_MAX_QUEUES);
+		return 0;
+	}
+	if (!strcmp(key, "queue_size")) {
+		if (parse_uint(value, 1024, &d->queue_size) || d->queue_size < 2 ||
+		    (d->queue_size & (d->queue_size - 1)))
+			return errf(err, errlen, "--disk queue_size=%s: expected a power of two, 2..1024", value);
+		return 0;
+	}
+	if (!strcmp(key, "id")) {
+		if (strlen(value) > 20)
+			return errf(err, errlen, "--disk id=%s: at most 20 bytes", value);
+		return set_string(&d->id, value) ? errf(err, errlen, "out of memory") : 0;
+	}
+	if (!strcmp(key, "image_type")) {
+		if (strcmp(value, "raw"))
+			return errf(err, errlen, "--disk image_type=%s: only raw is supported", value);
+		return set_string(&d->image_type, value) ? errf(err, errlen, "out of memory") : 0;
+	}
+	return errf(err, errlen,
+		    "--disk: unknown key '%s' (known: path, readonly, direct, num_queues, queue_size, id, image_type)",
+		    key);
+}
+
+static int parse_disk(struct vm_config *cfg, const char *value, char *err, size_t errlen)
+{
+	if (cfg->nr_disks >= CONFIG_MAX_DISKS)
+		return errf(err, errlen, "--disk: at most %d disks", CONFIG_MAX_DISKS);
+	struct disk_config *d = &cfg->disks[cfg->nr_disks];
+	d->num_queues = 1;
+	d->queue_size = CONFIG_DISK_DEFAULT_QUEUE_SIZE;
+	int rc = parse_kv_list("--disk", value, cfg, disk_kv, err, errlen);
+	if (!rc && !d->path)
+		rc = errf(err, errlen, "--disk %s: path=FILE is required", value);
+	cfg->nr_disks++; /* freed by config_free even when incomplete */
+	return rc;
+}
+
 static int parse_boot_entry(const char *value, enum boot_entry *out, char *err, size_t errlen)
 {
 	if (!strcmp(value, "auto"))
@@ -204,6 +268,8 @@ static int apply_option(struct vm_config *cfg, const char *name, const char *val
 		return parse_console(name, value, &cfg->console, err, errlen);
 	if (!strcmp(name, "--rng"))
 		return parse_kv_list(name, value, cfg, rng_kv, err, errlen);
+	if (!strcmp(name, "--disk"))
+		return parse_disk(cfg, value, err, errlen);
 	if (!strcmp(name, "--boot-entry"))
 		return parse_boot_entry(value, &cfg->boot_entry, err, errlen);
 	return errf(err, errlen, "unknown option '%s' (see --help)", name);
@@ -213,7 +279,7 @@ static bool takes_value(const char *name)
 {
 	static const char *const with_value[] = {"--kernel", "--initramfs", "--cmdline", "--log-file", "--cpus",
 						 "--memory", "--serial", "--console", "--rng", "--boot-entry",
-						 "--sigterm-grace"};
+						 "--sigterm-grace", "--disk"};
 	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
 		if (!strcmp(name, with_value[i]))
 			return true;
@@ -297,6 +363,11 @@ void config_free(struct vm_config *cfg)
 	free(cfg->serial.path);
 	free(cfg->console.path);
 	free(cfg->rng_src);
+	for (unsigned i = 0; i < cfg->nr_disks && i < CONFIG_MAX_DISKS; i++) {
+		free(cfg->disks[i].path);
+		free(cfg->disks[i].id);
+		free(cfg->disks[i].image_type);
+	}
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -325,6 +396,9 @@ void config_print_help(const char *prog)
 	       "                           virtio-console (hvc0) (default off; tty needs --serial\n"
 	       "                           other than tty)\n"
 	       "  --rng src=PATH           virtio-rng entropy source (default %s)\n"
+	       "  --disk path=FILE[,readonly=on|off][,direct=on|off][,num_queues=N][,queue_size=N]\n"
+	       "         [,id=NAME][,image_type=raw]\n"
+	       "                           virtio-blk disk (repeatable); raw images, locked while in use\n"
 	       "  --boot-entry auto|linux64|pvh\n"
 	       "                           ELF entry: PVH note if present (auto), or startup_64\n"
 	       "  --sigterm-grace SECS     on SIGTERM press the ACPI power button and give the guest\n"

@@ -19,6 +19,21 @@
 
 enum console_mode { CONSOLE_OFF, CONSOLE_NULL, CONSOLE_TTY, CONSOLE_FILE };
 
+#define CONFIG_MAX_DISKS 16
+#define CONFIG_DISK_MAX_QUEUES 8
+#define CONFIG_DISK_DEFAULT_QUEUE_SIZE 128
+
+/* --disk path=FILE[,readonly=on|off][,direct=on|off][,num_queues=N]
+ *        [,queue_size=N][,id=NAME][,image_type=raw] (virtio-blk) */
+struct disk_config {
+	char *path;
+	char *id;         /* GET_ID string (<= 20 bytes), or NULL */
+	char *image_type; /* "raw" (default) */
+	int readonly, direct; /* 0/1 */
+	unsigned num_queues;  /* 1..CONFIG_DISK_MAX_QUEUES, default 1 */
+	unsigned queue_size;  /* power of two 2..1024, default 128 */
+};
+
 enum boot_entry { BOOT_ENTRY_AUTO, BOOT_ENTRY_LINUX64, BOOT_ENTRY_PVH };
 
 struct console_config {
@@ -37,6 +52,8 @@ struct vm_config {
 	struct console_config serial;
 	struct console_config console; /* virtio-console; default off */
 	char *rng_src;                 /* virtio-rng source; default /dev/urandom */
+	struct disk_config disks[CONFIG_MAX_DISKS];
+	unsigned nr_disks;
 	enum boot_entry boot_entry;
 	unsigned sigterm_grace; /* s: SIGTERM presses the ACPI power button first */
 	char *log_file;

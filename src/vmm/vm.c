@@ -34,6 +34,7 @@
 #include "mem/guest_mem.h"
 #include "util/log.h"
 #include "vcpu/vcpu.h"
+#include "virtio/blk.h"
 #include "vmm/pci_setup.h"
 
 struct vm {
@@ -52,6 +53,7 @@ struct vm {
 	int rng_fd;           /* virtio-rng source, or -1 */
 	int console_out_fd;   /* virtio-console output; owned if console_out_owned */
 	bool console_out_owned;
+	struct blk_backend *disks[CONFIG_MAX_DISKS]; /* --disk images, closed after the devices */
 	int serial_out_fd;    /* owned unless it is stdout */
 	bool serial_out_owned;
 	int serial_in_fd;     /* stdin, or -1 */
@@ -353,6 +355,26 @@ static int setup_pci(struct vm *vm)
 		if (rc)
 			return rc;
 	}
+	for (unsigned i = 0; i < vm->cfg->nr_disks; i++) {
+		const struct disk_config *d = &vm->cfg->disks[i];
+		struct blk_image_params ip = {d->path, d->readonly, d->direct, d->image_type};
+		char err[512];
+		rc = blk_image_open(&ip, &vm->disks[i], err, sizeof(err));
+		if (rc) {
+			log_error("%s", err);
+			return rc;
+		}
+		struct virtio_blk_params bp = {vm->disks[i], d->num_queues, d->queue_size, d->id, false};
+		const struct virtio_device_ops *ops;
+		void *priv;
+		rc = virtio_blk_create(&bp, &ops, &priv);
+		if (!rc)
+			rc = pci_setup_add_virtio_ops(vm->pci, "blk", ops, priv);
+		else
+			log_error("--disk path=%s: cannot create the device: %s", d->path, strerror(-rc));
+		if (rc)
+			return rc;
+	}
 	return pci_setup_allocate_bars(vm->pci);
 }
 
@@ -572,6 +594,8 @@ static void vm_teardown(struct vm *vm)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
 	pci_setup_destroy(vm->pci); /* stops the device threads */
+	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++)
+		blk_image_close(vm->disks[i]); /* after the devices: drops the image locks */
 	if (vm->rng_fd >= 0)
 		close(vm->rng_fd);
 	if (vm->console_out_owned)
