@@ -21,6 +21,7 @@ struct virtio_pci {
 	uint16_t queue_vector[VIRTIO_MAX_QUEUES];
 	uint8_t config_generation;
 	_Atomic uint8_t isr;
+	uint8_t pci_cfg_off; /* config-space offset of the PCI_CFG capability */
 };
 
 static struct log_ratelimit rl_guest = LOG_RATELIMIT_INIT;
@@ -319,6 +320,79 @@ static void notify_write(void *opaque, uint64_t offset, const uint8_t *data, uin
 
 static const struct bus_ops notify_ops = {notify_read, notify_write};
 
+/* ---- VIRTIO_PCI_CAP_PCI_CFG: BAR 0 through config space ------------------ */
+
+/* The BAR access the capability's fields select, if it is one we execute.
+ * Contract: the fields are guest-written (any value); *off + *len <= BAR
+ * size and *len is 1, 2 or 4 on success. */
+static bool pci_cfg_target(struct virtio_pci *vp, const uint8_t *cap, uint32_t *off, uint32_t *len)
+{
+	uint32_t o, l;
+	memcpy(&o, &cap[VIRTIO_PCI_CFG_CAP_OFFSET], 4);
+	memcpy(&l, &cap[VIRTIO_PCI_CFG_CAP_LENGTH], 4);
+	if (cap[VIRTIO_PCI_CFG_CAP_BAR] != VIRTIO_PCI_BAR || (l != 1 && l != 2 && l != 4) || o % l ||
+	    o >= VIRTIO_PCI_BAR_SIZE || l > VIRTIO_PCI_BAR_SIZE - o) {
+		log_ratelimited(&rl_guest, LOG_WARN, "virtio %s: pci_cfg access refused (bar %u offset 0x%x length %u)",
+				vp->vdev->name, cap[VIRTIO_PCI_CFG_CAP_BAR], o, l);
+		return false;
+	}
+	*off = o;
+	*len = l;
+	return true;
+}
+
+static bool touches_data(uint32_t off, uint32_t len)
+{
+	return off + len > VIRTIO_PCI_CFG_CAP_DATA;
+}
+
+/* A config read of [off, off + len) of the capability (data holds the
+ * stored bytes): if it touches pci_cfg_data, do the BAR read now. */
+static void pci_cfg_read(void *opaque, uint32_t off, uint8_t *data, uint32_t len)
+{
+	struct virtio_pci *vp = opaque;
+	uint8_t cap[VIRTIO_PCI_CFG_CAP_LEN];
+	uint32_t boff, blen;
+	if (!touches_data(off, len) || pci_device_config_get(vp->pdev, vp->pci_cfg_off, cap, sizeof(cap)))
+		return;
+	uint8_t val[4] = {0};
+	if (pci_cfg_target(vp, cap, &boff, &blen))
+		pci_bar_bus_ops.read(pci_bar_opaque(vp->pdev, VIRTIO_PCI_BAR), boff, val, blen);
+	if (pci_device_config_set(vp->pdev, vp->pci_cfg_off + VIRTIO_PCI_CFG_CAP_DATA, val, sizeof(val))) {
+		/* cannot happen: the capability is inside the device area */
+	}
+	for (uint32_t i = off > VIRTIO_PCI_CFG_CAP_DATA ? off : VIRTIO_PCI_CFG_CAP_DATA; i < off + len; i++)
+		data[i - off] = val[i - VIRTIO_PCI_CFG_CAP_DATA];
+}
+
+/* A config write (already stored through the write mask): if it touched
+ * pci_cfg_data, write its first `length` bytes to the BAR. */
+static void pci_cfg_write(void *opaque, uint32_t off, const uint8_t *data, uint32_t len)
+{
+	struct virtio_pci *vp = opaque;
+	uint8_t cap[VIRTIO_PCI_CFG_CAP_LEN];
+	uint32_t boff, blen;
+	(void)data; /* the stored bytes are the ones to send */
+	if (!touches_data(off, len) || pci_device_config_get(vp->pdev, vp->pci_cfg_off, cap, sizeof(cap)))
+		return;
+	if (pci_cfg_target(vp, cap, &boff, &blen))
+		pci_bar_bus_ops.write(pci_bar_opaque(vp->pdev, VIRTIO_PCI_BAR), boff, &cap[VIRTIO_PCI_CFG_CAP_DATA],
+				      blen);
+}
+
+static const struct pci_cfg_hooks pci_cfg_hooks = {pci_cfg_read, pci_cfg_write};
+
+static int add_pci_cfg_cap(struct virtio_pci *vp)
+{
+	uint8_t cap[VIRTIO_PCI_CFG_CAP_LEN] = {0}, wmask[VIRTIO_PCI_CFG_CAP_LEN] = {0};
+	cap[0] = PCI_CAP_ID_VNDR;
+	cap[2] = VIRTIO_PCI_CFG_CAP_LEN;
+	cap[3] = VIRTIO_PCI_CAP_PCI_CFG;
+	wmask[VIRTIO_PCI_CFG_CAP_BAR] = 0xff;
+	memset(&wmask[VIRTIO_PCI_CFG_CAP_OFFSET], 0xff, VIRTIO_PCI_CFG_CAP_LEN - VIRTIO_PCI_CFG_CAP_OFFSET);
+	return pci_device_add_capability(vp->pdev, cap, sizeof(cap), wmask, &pci_cfg_hooks, vp, &vp->pci_cfg_off);
+}
+
 /* ---- creation ------------------------------------------------------------ */
 
 static int add_cap(struct pci_device *pdev, uint8_t type, uint32_t off, uint32_t len, bool notify)
@@ -401,6 +475,8 @@ int virtio_pci_create(struct virtio_device *vdev, const struct virtio_pci_config
 		};
 		rc = msix_create(p, &mc, &vp->msix);
 	}
+	if (!rc)
+		rc = add_pci_cfg_cap(vp);
 	if (rc) {
 		virtio_pci_destroy(vp);
 		return rc;

@@ -11,6 +11,14 @@
  *   0x2000 device-specific configuration (if the device has any)
  *   0x3000 notifications: queue q at 0x3000 + q * 4 (notify_off_multiplier 4)
  *   0x4000 MSI-X table, 0x6000 MSI-X PBA
+ * A fifth vendor capability, VIRTIO_PCI_CAP_PCI_CFG (virtio 1.2, 4.1.4.9), is
+ * a window into BAR 0 through config space, for firmware that cannot map the
+ * BAR: the driver writes bar, offset and length (guest-writable bytes), then
+ * a config access that touches pci_cfg_data performs a BAR access of
+ * `length` bytes at `offset` through the same region ops as a BAR access
+ * (reads store the result in pci_cfg_data; writes send its first `length`
+ * bytes). Only bar 0, length 1, 2 or 4, offset aligned to length and inside
+ * the BAR are executed; anything else reads 0 and ignores writes.
  * A write to a queue's notify address signals that queue's kick eventfd. The
  * VMM registers the same eventfds as KVM ioeventfds at the BAR's address
  * (virtio_pci_notify_addr) so notifications normally never exit to userspace.
@@ -54,6 +62,15 @@
 #define VIRTIO_PCI_CAP_NOTIFY_CFG 2
 #define VIRTIO_PCI_CAP_ISR_CFG 3
 #define VIRTIO_PCI_CAP_DEVICE_CFG 4
+#define VIRTIO_PCI_CAP_PCI_CFG 5
+
+/* struct virtio_pci_cfg_cap: the vendor capability header (bar at 4,
+ * offset at 8, length at 12) followed by the 4-byte data window. */
+#define VIRTIO_PCI_CFG_CAP_LEN 20
+#define VIRTIO_PCI_CFG_CAP_BAR 4
+#define VIRTIO_PCI_CFG_CAP_OFFSET 8
+#define VIRTIO_PCI_CFG_CAP_LENGTH 12
+#define VIRTIO_PCI_CFG_CAP_DATA 16
 
 /* Common configuration register offsets. */
 #define VIRTIO_PCI_COMMON_DFSELECT 0x00
@@ -91,7 +108,7 @@ struct virtio_pci_config {
 	void *owner; /* pci_device_owner() of the function */
 };
 
-/* Make the PCI function for vdev (which must outlive it): BAR 0, the four
+/* Make the PCI function for vdev (which must outlive it): BAR 0, the five
  * capabilities and MSI-X with nr_queues + 1 vectors. The function is not on
  * a bus yet (virtio_pci_add_to_bus). Returns 0, -EINVAL or -ENOMEM. */
 __attribute__((warn_unused_result)) int virtio_pci_create(struct virtio_device *vdev,

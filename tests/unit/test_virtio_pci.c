@@ -116,7 +116,7 @@ static int setup(void **state)
 	assert_int_equal(pci_bus_create(&bc, &f->pbus), 0);
 	f->src_fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
 	assert_true(f->src_fd >= 0);
-	struct virtio_backend be = {f->src_fd, -1};
+	struct virtio_backend be = {.in_fd = f->src_fd, .out_fd = -1};
 	void *priv;
 	assert_int_equal(virtio_rng_type.create(&be, &priv), 0);
 	assert_int_equal(virtio_device_init(&f->vdev, virtio_rng_type.ops, priv, "rng-test", &f->gm), 0);
@@ -169,9 +169,15 @@ static void test_identity_and_caps(void **state)
 		uint32_t type = cfg_rd(f, p + 3, 1), bar = cfg_rd(f, p + 4, 1);
 		uint32_t off = cfg_rd(f, p + 8, 4), len = cfg_rd(f, p + 12, 4);
 		assert_int_equal(bar, 0);
-		assert_true(type >= 1 && type <= 4);
+		assert_true(type >= 1 && type <= 5);
 		seen |= 1u << type;
 		f->cap_off[type] = (uint8_t)p;
+		if (type == VIRTIO_PCI_CAP_PCI_CFG) {
+			/* struct virtio_pci_cfg_cap: fields start at 0 */
+			assert_int_equal(cfg_rd(f, p + 2, 1), VIRTIO_PCI_CFG_CAP_LEN);
+			assert_true(off == 0 && len == 0);
+			assert_int_equal(cfg_rd(f, p + VIRTIO_PCI_CFG_CAP_DATA, 4), 0);
+		}
 		if (type == VIRTIO_PCI_CAP_COMMON_CFG)
 			assert_true(off == VIRTIO_PCI_COMMON_OFF && len >= 0x38);
 		if (type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
@@ -183,8 +189,8 @@ static void test_identity_and_caps(void **state)
 			assert_int_equal(off, VIRTIO_PCI_ISR_OFF);
 	}
 	assert_true(msix);
-	/* rng has no device config: common, notify, ISR. */
-	assert_int_equal(seen, (1u << 1) | (1u << 2) | (1u << 3));
+	/* rng has no device config: common, notify, ISR, PCI config window. */
+	assert_int_equal(seen, (1u << 1) | (1u << 2) | (1u << 3) | (1u << 5));
 	/* Read-only: writes to the capability and IDs do nothing. */
 	uint8_t p = f->cap_off[VIRTIO_PCI_CAP_COMMON_CFG];
 	cfg_wr(f, p + 8, 0x1234, 4);
@@ -391,6 +397,157 @@ static void test_end_to_end_with_thread(void **state)
 	assert_int_equal(status(f), 0);
 }
 
+/* ---- VIRTIO_PCI_CAP_PCI_CFG ----------------------------------------------------- */
+
+static uint8_t find_pci_cfg_cap(struct fx *f)
+{
+	unsigned n = 0;
+	for (uint32_t p = cfg_rd(f, PCI_CAPABILITY_LIST, 1); p && n < 48; p = cfg_rd(f, p + 1, 1), n++)
+		if (cfg_rd(f, p, 1) == PCI_CAP_ID_VNDR && cfg_rd(f, p + 3, 1) == VIRTIO_PCI_CAP_PCI_CFG)
+			return (uint8_t)p;
+	fail_msg("no VIRTIO_PCI_CAP_PCI_CFG capability");
+	return 0;
+}
+
+/* Select [off, off + len) of `bar` in the window. */
+static void win_select(struct fx *f, uint8_t cap, uint8_t bar, uint32_t off, uint32_t len)
+{
+	cfg_wr(f, cap + VIRTIO_PCI_CFG_CAP_BAR, bar, 1);
+	cfg_wr(f, cap + VIRTIO_PCI_CFG_CAP_OFFSET, off, 4);
+	cfg_wr(f, cap + VIRTIO_PCI_CFG_CAP_LENGTH, len, 4);
+}
+
+static uint32_t win_rd(struct fx *f, uint8_t cap, uint32_t off, uint32_t len)
+{
+	win_select(f, cap, 0, off, len);
+	return cfg_rd(f, cap + VIRTIO_PCI_CFG_CAP_DATA, 4);
+}
+
+static void win_wr(struct fx *f, uint8_t cap, uint32_t off, uint32_t v, uint32_t len)
+{
+	win_select(f, cap, 0, off, len);
+	cfg_wr(f, cap + VIRTIO_PCI_CFG_CAP_DATA, v, 4);
+}
+
+static void test_pci_cfg_window(void **state)
+{
+	struct fx *f = *state;
+	uint8_t cap = find_pci_cfg_cap(f);
+	/* The fields read back; the header and cfg_type stay read-only. */
+	win_select(f, cap, 0, 0x12345678, 0xabcdef01);
+	assert_int_equal(cfg_rd(f, cap + VIRTIO_PCI_CFG_CAP_OFFSET, 4), 0x12345678);
+	assert_int_equal(cfg_rd(f, cap + VIRTIO_PCI_CFG_CAP_LENGTH, 4), 0xabcdef01);
+	cfg_wr(f, cap + 2, 0xffff, 2);
+	assert_int_equal(cfg_rd(f, cap + 2, 1), VIRTIO_PCI_CFG_CAP_LEN);
+	assert_int_equal(cfg_rd(f, cap + 3, 1), VIRTIO_PCI_CAP_PCI_CFG);
+
+	/* Reads: the same registers as through the BAR, each width. */
+	assert_int_equal(win_rd(f, cap, COMMON(VIRTIO_PCI_COMMON_NUMQ), 2), 1);
+	assert_int_equal(win_rd(f, cap, COMMON(VIRTIO_PCI_COMMON_Q_SIZE), 2), 256);
+	assert_int_equal(win_rd(f, cap, COMMON(VIRTIO_PCI_COMMON_Q_SIZE), 1), 0); /* low byte of 0x100 */
+	assert_int_equal(win_rd(f, cap, COMMON(VIRTIO_PCI_COMMON_Q_SIZE + 1), 1), 1);
+	/* A narrower config read of pci_cfg_data does the BAR access too. */
+	win_select(f, cap, 0, COMMON(VIRTIO_PCI_COMMON_Q_SIZE), 2);
+	assert_int_equal(cfg_rd(f, cap + VIRTIO_PCI_CFG_CAP_DATA + 1, 1), 1);
+	assert_int_equal(cfg_rd(f, cap + VIRTIO_PCI_CFG_CAP_DATA, 2), 256);
+
+	/* Writes: feature negotiation and status entirely through the window,
+	 * checked through the BAR. */
+	win_wr(f, cap, COMMON(VIRTIO_PCI_COMMON_DFSELECT), 1, 4);
+	assert_int_equal(bar_rd(f, COMMON(VIRTIO_PCI_COMMON_DFSELECT), 4), 1);
+	assert_int_equal(win_rd(f, cap, COMMON(VIRTIO_PCI_COMMON_DF), 4) & 1, 1); /* VERSION_1 */
+	win_wr(f, cap, COMMON(VIRTIO_PCI_COMMON_STATUS), 3, 1);
+	assert_int_equal(status(f), 3);
+	win_wr(f, cap, COMMON(VIRTIO_PCI_COMMON_GFSELECT), 1, 4);
+	win_wr(f, cap, COMMON(VIRTIO_PCI_COMMON_GF), 1, 4);
+	/* length 1: only the first data byte goes out (0xb = FEATURES_OK | 3) */
+	win_wr(f, cap, COMMON(VIRTIO_PCI_COMMON_STATUS), 0xffffff0b, 1);
+	assert_int_equal(status(f), 0xb);
+	assert_int_equal(bar_rd(f, COMMON(VIRTIO_PCI_COMMON_GF), 4), 1);
+
+	/* MSI-X table and notify are reachable as well. */
+	win_wr(f, cap, VIRTIO_PCI_MSIX_TABLE_OFF + 8, 0x4242, 4);
+	assert_int_equal(bar_rd(f, VIRTIO_PCI_MSIX_TABLE_OFF + 8, 4), 0x4242);
+	win_wr(f, cap, VIRTIO_PCI_NOTIFY_OFF, 0, 2);
+	struct pollfd pfd = {virtio_device_kick_fd(&f->vdev, 0), POLLIN, 0};
+	assert_int_equal(poll(&pfd, 1, 0), 1);
+
+	/* ISR is read-to-clear through the window too: a bad ring raises a
+	 * config interrupt. */
+	setup_queue(f, RAM_SIZE - 16, QSIZE);
+	bar_wr(f, COMMON(VIRTIO_PCI_COMMON_Q_ENABLE), 1, 2);
+	assert_true(status(f) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(win_rd(f, cap, VIRTIO_PCI_ISR_OFF, 1), VIRTIO_PCI_ISR_CONFIG);
+	assert_int_equal(win_rd(f, cap, VIRTIO_PCI_ISR_OFF, 1), 0);
+
+	/* Reset through the window, with memory decoding off: the window does
+	 * not need the BAR to be mapped (that is what it is for). */
+	cfg_wr(f, PCI_COMMAND, 0, 2);
+	assert_int_equal(pci_device_bar_mapped(virtio_pci_pci_device(f->vp), 0), PCI_BAR_NONE);
+	win_wr(f, cap, COMMON(VIRTIO_PCI_COMMON_STATUS), 0, 1);
+	assert_int_equal(virtio_pci_status(f->vp), 0);
+	assert_int_equal(win_rd(f, cap, COMMON(VIRTIO_PCI_COMMON_NUMQ), 2), 1);
+}
+
+static void test_pci_cfg_window_bounds(void **state)
+{
+	struct fx *f = *state;
+	uint8_t cap = find_pci_cfg_cap(f);
+	static const struct {
+		uint8_t bar;
+		uint32_t off, len;
+	} bad[] = {
+		{0, COMMON(VIRTIO_PCI_COMMON_STATUS), 0},  /* length 0 */
+		{0, COMMON(VIRTIO_PCI_COMMON_STATUS), 3},  /* not 1, 2, 4 */
+		{0, COMMON(VIRTIO_PCI_COMMON_STATUS), 8},  /* wider than the window */
+		{0, COMMON(VIRTIO_PCI_COMMON_STATUS), 0xffffffff},
+		{0, COMMON(VIRTIO_PCI_COMMON_STATUS) + 1, 2}, /* unaligned */
+		{0, COMMON(VIRTIO_PCI_COMMON_STATUS) - 1, 4}, /* unaligned */
+		{0, VIRTIO_PCI_BAR_SIZE, 1},               /* past the BAR */
+		{0, VIRTIO_PCI_BAR_SIZE + COMMON(VIRTIO_PCI_COMMON_STATUS), 1},
+		{0, 0xfffffffc, 4},                        /* offset + length wraps */
+		{0, 0xffffffff, 1},
+		{1, COMMON(VIRTIO_PCI_COMMON_STATUS), 1},  /* upper half of BAR 0 */
+		{2, COMMON(VIRTIO_PCI_COMMON_STATUS), 1},  /* no such BAR */
+		{5, COMMON(VIRTIO_PCI_COMMON_STATUS), 1},
+		{0xff, COMMON(VIRTIO_PCI_COMMON_STATUS), 1},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		win_select(f, cap, bad[i].bar, bad[i].off, bad[i].len);
+		/* write ACKNOWLEDGE: must not reach the status register */
+		cfg_wr(f, cap + VIRTIO_PCI_CFG_CAP_DATA, 0x01010101, 4);
+		if (status(f) != 0)
+			fail_msg("case %zu: bar %u off 0x%x len %u wrote status", i, bad[i].bar, bad[i].off, bad[i].len);
+		/* reads give 0 (NUMQ would be 1) */
+		win_select(f, cap, bad[i].bar, bad[i].off - COMMON(VIRTIO_PCI_COMMON_STATUS) +
+						      COMMON(VIRTIO_PCI_COMMON_NUMQ), bad[i].len);
+		assert_int_equal(cfg_rd(f, cap + VIRTIO_PCI_CFG_CAP_DATA, 4), 0);
+	}
+	/* Edges that are valid: the last dword and the last byte of the BAR
+	 * (the PBA: reads 0, writes ignored), and an 8-byte ECAM access that
+	 * sets length and data at once. */
+	assert_int_equal(win_rd(f, cap, VIRTIO_PCI_BAR_SIZE - 4, 4), 0);
+	assert_int_equal(win_rd(f, cap, VIRTIO_PCI_BAR_SIZE - 1, 1), 0);
+	win_select(f, cap, 0, COMMON(VIRTIO_PCI_COMMON_STATUS), 0);
+	uint64_t len_and_data = 1 | (uint64_t)1 << 32; /* length 1, data ACKNOWLEDGE */
+	pci_ecam_ops.write(f->pbus, (uint64_t)f->slot << 15 | (uint32_t)(cap + VIRTIO_PCI_CFG_CAP_LENGTH),
+			   (uint8_t *)&len_and_data, 8);
+	assert_int_equal(status(f), VIRTIO_STATUS_ACKNOWLEDGE);
+	/* A config write that does not touch pci_cfg_data does no BAR access. */
+	cfg_wr(f, cap + VIRTIO_PCI_CFG_CAP_OFFSET, COMMON(VIRTIO_PCI_COMMON_STATUS), 4);
+	cfg_wr(f, cap + VIRTIO_PCI_CFG_CAP_LENGTH, 1, 4);
+	assert_int_equal(status(f), VIRTIO_STATUS_ACKNOWLEDGE);
+	/* Through 0xcf8/0xcfc as well (a 1-byte access to the data's first byte). */
+	uint32_t addr = 0x80000000u | (uint32_t)f->slot << 11 | (uint32_t)(cap + VIRTIO_PCI_CFG_CAP_DATA);
+	pci_cfg_pio_ops.write(f->pbus, 0, (uint8_t *)&addr, 4);
+	uint8_t st = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
+	pci_cfg_pio_ops.write(f->pbus, 4, &st, 1);
+	assert_int_equal(status(f), 3);
+	uint8_t rd = 0;
+	pci_cfg_pio_ops.read(f->pbus, 4, &rd, 1);
+	assert_int_equal(rd, 3);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR);
@@ -400,6 +557,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_status_machine_and_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_ring_needs_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_end_to_end_with_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pci_cfg_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pci_cfg_window_bounds, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
