@@ -2,7 +2,7 @@
 # install-deps.sh — install what building, running and testing nimbus needs
 # on Debian 12 (as root). Quick when everything is already there.
 set -eu
-PKGS="build-essential libc6-dev meson ninja-build pkg-config clang libclang-rt-14-dev libcmocka-dev
+PKGS="build-essential libc6-dev meson ninja-build pkg-config clang libclang-rt-14-dev libcmocka-dev liburing-dev
       cpio lz4 xz-utils zstd kmod e2fsprogs acpica-tools qemu-system-x86 qemu-utils python3 procps"
 missing=""
 for p in $PKGS; do
