@@ -332,8 +332,12 @@ static bool pci_cfg_target(struct virtio_pci *vp, const uint8_t *cap, uint32_t *
 	memcpy(&l, &cap[VIRTIO_PCI_CFG_CAP_LENGTH], 4);
 	if (cap[VIRTIO_PCI_CFG_CAP_BAR] != VIRTIO_PCI_BAR || (l != 1 && l != 2 && l != 4) || o % l ||
 	    o >= VIRTIO_PCI_BAR_SIZE || l > VIRTIO_PCI_BAR_SIZE - o) {
-		log_ratelimited(&rl_guest, LOG_WARN, "virtio %s: pci_cfg access refused (bar %u offset 0x%x length %u)",
-				vp->vdev->name, cap[VIRTIO_PCI_CFG_CAP_BAR], o, l);
+		/* length 0 is the reset state: config-space dumps (lspci -xxx)
+		 * read pci_cfg_data, which is not worth a warning */
+		if (l)
+			log_ratelimited(&rl_guest, LOG_WARN,
+					"virtio %s: pci_cfg access refused (bar %u offset 0x%x length %u)", vp->vdev->name,
+					cap[VIRTIO_PCI_CFG_CAP_BAR], o, l);
 		return false;
 	}
 	*off = o;

@@ -8,7 +8,9 @@
  * bar_moved keeping a real MMIO `struct bus` up to date (the guest may move
  * or unmap the BARs). MSI-X deliver/route_changed are stubs that record and
  * check the vector. No KVM: notify writes reach the transport's own notify
- * region (no ioeventfd).
+ * region (no ioeventfd). Config accesses also reach the
+ * VIRTIO_PCI_CAP_PCI_CFG window (BAR 0 through config space).
+ * FUZZ_VIRTIO_PCI_TRACE=1 prints each device's final state (seed checks).
  *
  * The I/O thread: DRIVER_OK starts one per device. To keep runs
  * deterministic, the devices use a copy of their ops table whose
