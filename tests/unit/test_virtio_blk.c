@@ -22,6 +22,7 @@
 #include "mem/guest_mem.h"
 #include "util/log.h"
 #include "virtio/blk.h"
+#include "vmm/config.h"
 
 /* ---- parser on hand-made chains ---- */
 
@@ -704,6 +705,72 @@ static void test_create_bad_params(void **state)
 	assert_int_equal(virtio_blk_create(&p, &ops, &priv), -EINVAL);
 }
 
+/* ---- --disk option ---- */
+
+static int parse(struct vm_config *cfg, char *err, int n, ...)
+{
+	char *argv[16] = {"nimbus", "--kernel", "k"};
+	int argc = 3;
+	va_list ap;
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		argv[argc++] = va_arg(ap, char *);
+	va_end(ap);
+	enum config_action act;
+	return config_parse_args(argc, argv, 0, cfg, &act, err, 256);
+}
+
+static void test_config_disk(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+	assert_int_equal(parse(&cfg, err, 4, "--disk", "path=/a.img", "--disk",
+			       "path=/b.img,readonly=on,direct=on,num_queues=2,queue_size=64,id=hello,image_type=raw"),
+			 0);
+	assert_int_equal(cfg.nr_disks, 2);
+	assert_string_equal(cfg.disks[0].path, "/a.img");
+	assert_int_equal(cfg.disks[0].readonly, 0);
+	assert_int_equal(cfg.disks[0].num_queues, 1);
+	assert_int_equal(cfg.disks[0].queue_size, 128);
+	assert_string_equal(cfg.disks[1].path, "/b.img");
+	assert_int_equal(cfg.disks[1].readonly, 1);
+	assert_int_equal(cfg.disks[1].direct, 1);
+	assert_int_equal(cfg.disks[1].num_queues, 2);
+	assert_int_equal(cfg.disks[1].queue_size, 64);
+	assert_string_equal(cfg.disks[1].id, "hello");
+	config_free(&cfg);
+	const char *bad[][2] = {
+		{"readonly=on", "path=FILE is required"},
+		{"path=", "empty path"},
+		{"path=/a,readonly=maybe", "expected on or off"},
+		{"path=/a,num_queues=0", "num_queues"},
+		{"path=/a,num_queues=9", "num_queues"},
+		{"path=/a,queue_size=100", "power of two"},
+		{"path=/a,queue_size=2048", "power of two"},
+		{"path=/a,id=123456789012345678901", "at most 20"},
+		{"path=/a,image_type=qcow2", "only raw"},
+		{"path=/a,colour=red", "unknown key"},
+		{"path=/a,direct", "key=value"},
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(&cfg, err, 2, "--disk", bad[i][0]), -EINVAL);
+		assert_non_null(strstr(err, bad[i][1]));
+		assert_null(strchr(err, '\n'));
+		config_free(&cfg);
+	}
+	/* at most 16 disks */
+	char *argv[40] = {"nimbus", "--kernel", "k"};
+	int argc = 3;
+	for (int i = 0; i < 17; i++) {
+		argv[argc++] = "--disk";
+		argv[argc++] = "path=/x";
+	}
+	enum config_action act;
+	assert_int_equal(config_parse_args(argc, argv, 0, &cfg, &act, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "at most 16"));
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR);
@@ -730,6 +797,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dev_slots_exhausted_then_resume, dev_setup, dev_teardown),
 		cmocka_unit_test(test_image_errors_and_locks),
 		cmocka_unit_test(test_create_bad_params),
+		cmocka_unit_test(test_config_disk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
