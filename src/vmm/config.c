@@ -233,7 +233,22 @@ static int parse_boot_entry(const char *value, enum boot_entry *out, char *err, 
 	return 0;
 }
 
-static void config_defaults(struct vm_config *cfg)
+/* --api-socket path=PATH | fd=N */
+static int api_socket_kv(struct vm_config *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+	if (!strcmp(key, "path"))
+		return set_string(&cfg->api_socket_path, value) ? errf(err, errlen, "out of memory") : 0;
+	if (!strcmp(key, "fd")) {
+		unsigned fd;
+		if (parse_uint(value, 1 << 20, &fd) || fd < 3)
+			return errf(err, errlen, "--api-socket fd=%s: expected a file descriptor >= 3", value);
+		cfg->api_socket_fd = (int)fd;
+		return 0;
+	}
+	return errf(err, errlen, "--api-socket: unknown key '%s' (expected path or fd)", key);
+}
+
+void config_defaults(struct vm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->boot_vcpus = 1;
@@ -270,6 +285,11 @@ static int apply_option(struct vm_config *cfg, const char *name, const char *val
 		return parse_kv_list(name, value, cfg, rng_kv, err, errlen);
 	if (!strcmp(name, "--disk"))
 		return parse_disk(cfg, value, err, errlen);
+	if (!strcmp(name, "--api-socket")) {
+		if (strchr(value, '=') == NULL) /* cloud-hypervisor also takes a bare path */
+			return set_string(&cfg->api_socket_path, value) ? errf(err, errlen, "out of memory") : 0;
+		return parse_kv_list(name, value, cfg, api_socket_kv, err, errlen);
+	}
 	if (!strcmp(name, "--boot-entry"))
 		return parse_boot_entry(value, &cfg->boot_entry, err, errlen);
 	return errf(err, errlen, "unknown option '%s' (see --help)", name);
@@ -279,7 +299,7 @@ static bool takes_value(const char *name)
 {
 	static const char *const with_value[] = {"--kernel", "--initramfs", "--cmdline", "--log-file", "--cpus",
 						 "--memory", "--serial", "--console", "--rng", "--boot-entry",
-						 "--sigterm-grace", "--disk"};
+						 "--sigterm-grace", "--disk", "--api-socket"};
 	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
 		if (!strcmp(name, with_value[i]))
 			return true;
@@ -288,8 +308,15 @@ static bool takes_value(const char *name)
 
 static int validate(struct vm_config *cfg, uint64_t host_mem_limit, char *err, size_t errlen)
 {
-	if (!cfg->kernel)
-		return errf(err, errlen, "no kernel given: use --kernel PATH (see --help)");
+	if (cfg->api_socket_path && cfg->api_socket_fd)
+		return errf(err, errlen, "--api-socket: give path= or fd=, not both");
+	if (!cfg->kernel && !cfg->api_socket_path && !cfg->api_socket_fd)
+		return errf(err, errlen, "no kernel given: use --kernel PATH or --api-socket (see --help)");
+	return config_validate(cfg, host_mem_limit, err, errlen);
+}
+
+int config_validate(struct vm_config *cfg, uint64_t host_mem_limit, char *err, size_t errlen)
+{
 	if (cfg->max_vcpus == 0)
 		cfg->max_vcpus = cfg->boot_vcpus;
 	if (cfg->max_vcpus < cfg->boot_vcpus)
@@ -363,6 +390,7 @@ void config_free(struct vm_config *cfg)
 	free(cfg->serial.path);
 	free(cfg->console.path);
 	free(cfg->rng_src);
+	free(cfg->api_socket_path);
 	for (unsigned i = 0; i < cfg->nr_disks && i < CONFIG_MAX_DISKS; i++) {
 		free(cfg->disks[i].path);
 		free(cfg->disks[i].id);
@@ -385,6 +413,9 @@ void config_print_help(const char *prog)
 	       "nimbus: a light virtual machine monitor for Linux/KVM.\n\n"
 	       "  --kernel PATH            vmlinux (ELF) or bzImage to boot\n"
 	       "  --initramfs PATH         initramfs to load\n"
+	       "  --api-socket path=PATH|fd=N\n"
+	       "                           serve the REST API (cloud-hypervisor's) on a Unix socket;\n"
+	       "                           without --kernel, wait for vm.create + vm.boot\n"
 	       "  --cmdline \"...\"          kernel command line (default \"%s\")\n"
 	       "  --cpus boot=N[,max=M][,template=default|host]\n"
 	       "                           vCPUs (default 1); template masks CPU features:\n"

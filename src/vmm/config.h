@@ -58,6 +58,8 @@ struct vm_config {
 	unsigned sigterm_grace; /* s: SIGTERM presses the ACPI power button first */
 	char *log_file;
 	int verbosity; /* number of -v */
+	char *api_socket_path; /* --api-socket path=PATH, or NULL */
+	int api_socket_fd;     /* --api-socket fd=N (a listening socket), or 0 */
 };
 
 enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION };
@@ -70,6 +72,12 @@ __attribute__((warn_unused_result)) int config_parse_args(int argc, char **argv,
 							  struct vm_config *cfg, enum config_action *action,
 							  char *err, size_t errlen);
 void config_free(struct vm_config *cfg);
+/* Defaults for every field (used before parsing argv or an API body). */
+void config_defaults(struct vm_config *cfg);
+/* Checks and fills derived defaults (max_vcpus, rng_src, cmdline) of a
+ * config that has a kernel. 0 or -EINVAL with a message. */
+__attribute__((warn_unused_result)) int config_validate(struct vm_config *cfg, uint64_t host_mem_limit,
+							char *err, size_t errlen);
 
 /* "512M", "2G", "1048576", "64K" → bytes. 0 or -EINVAL (junk, overflow). */
 __attribute__((warn_unused_result)) int config_parse_size(const char *s, uint64_t *out);
