@@ -1,0 +1,160 @@
+/* virtio/net.h — virtio network device (virtio 1.2, 5.1) over a tap: guest
+ * ABI constants, the pure rx/tx buffer logic, counters and the parameters
+ * the VMM passes to the device.
+ *
+ * Queues: 0 = receiveq, 1 = transmitq (one queue pair; no control queue).
+ * Every packet on both queues starts with the 12-byte virtio_net_hdr
+ * (VERSION_1 layout: flags, gso_type, hdr_len, gso_size, csum_start,
+ * csum_offset, num_buffers). The tap is opened with IFF_VNET_HDR and a vnet
+ * header size of 12, so the header is passed through unchanged: the host
+ * kernel does the checksum/segmentation work the header asks for.
+ *
+ * tx: a chain is device-readable only, header first (it may span
+ * descriptors). The header is copied out once and validated (flags and
+ * gso_type against the negotiated features); the frame is written to the
+ * tap with one writev from the guest buffers. Bad chains are dropped and
+ * counted, the chain is given back, the device keeps running.
+ *
+ * rx: a frame is read from the tap into a bounce buffer, then copied into
+ * device-writable chains: one chain without MRG_RXBUF (a frame that does
+ * not fit is dropped and counted), as many chains as needed with it
+ * (num_buffers says how many). When the guest has no buffers the frame
+ * stays pending, the tap fd leaves the epoll set, and the guest's next
+ * receiveq notification resumes delivery: nothing spins, nothing is dropped
+ * for lack of buffers.
+ */
+#ifndef NIMBUS_VIRTIO_NET_H
+#define NIMBUS_VIRTIO_NET_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "virtio/device.h"
+#include "virtio/queue.h"
+
+#define VIRTIO_ID_NET 1
+
+/* Feature bits (virtio 1.2, 5.1.3) */
+#define VIRTIO_NET_F_CSUM 0
+#define VIRTIO_NET_F_GUEST_CSUM 1
+#define VIRTIO_NET_F_MTU 3
+#define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_GUEST_TSO4 7
+#define VIRTIO_NET_F_GUEST_TSO6 8
+#define VIRTIO_NET_F_GUEST_ECN 9
+#define VIRTIO_NET_F_GUEST_UFO 10
+#define VIRTIO_NET_F_HOST_TSO4 11
+#define VIRTIO_NET_F_HOST_TSO6 12
+#define VIRTIO_NET_F_HOST_ECN 13
+#define VIRTIO_NET_F_HOST_UFO 14
+#define VIRTIO_NET_F_MRG_RXBUF 15
+#define VIRTIO_NET_F_STATUS 16
+
+/* virtio_net_hdr */
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1u
+#define VIRTIO_NET_HDR_F_DATA_VALID 2u
+#define VIRTIO_NET_HDR_GSO_NONE 0u
+#define VIRTIO_NET_HDR_GSO_TCPV4 1u
+#define VIRTIO_NET_HDR_GSO_UDP 3u
+#define VIRTIO_NET_HDR_GSO_TCPV6 4u
+#define VIRTIO_NET_HDR_GSO_ECN 0x80u
+#define VIRTIO_NET_HDR_LEN 12u
+
+#define VIRTIO_NET_S_LINK_UP 1u
+#define VIRTIO_NET_CONFIG_SIZE 12 /* mac[6], status, max_virtqueue_pairs, mtu */
+
+/* Largest frame (without the virtio header) either way: a 64 KiB GSO
+ * packet plus Ethernet and VLAN headers. */
+#define VIRTIO_NET_MAX_FRAME (65535u + 14u + 4u)
+/* Most data segments in one tx chain (the tap's writev limit leaves room
+ * for the header copy). */
+#define VIRTIO_NET_TX_MAX_IOV 1023u
+#define VIRTIO_NET_MAX_QUEUE_SIZE 1024u
+
+struct virtio_net_hdr {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t num_buffers;
+};
+_Static_assert(sizeof(struct virtio_net_hdr) == VIRTIO_NET_HDR_LEN, "virtio_net_hdr layout");
+
+/* A validated tx packet: iov[0] is the header copy (hdr), iov[1..] point
+ * into the chain's readable segments (valid until the chain is pushed). */
+struct virtio_net_tx {
+	struct virtio_net_hdr hdr;
+	struct iovec iov[VIRTIO_NET_TX_MAX_IOV + 1];
+	unsigned iovcnt;
+	size_t frame_len; /* bytes after the header */
+};
+
+/* Parse one popped tx chain; pure (reads the chain's readable bytes once,
+ * writes only *tx). `features` are the negotiated ones. Returns 0, or
+ * -EINVAL (writable segments, shorter than the header, too many
+ * segments), -EMSGSIZE (frame longer than VIRTIO_NET_MAX_FRAME), -EPROTO
+ * (header flags or gso_type unknown or not negotiated). Contract: the
+ * segments were mapped through gm_ptr by virtq_pop. */
+__attribute__((warn_unused_result)) int virtio_net_tx_parse(const struct virtq_chain *c, uint64_t features,
+							    struct virtio_net_tx *tx);
+
+/* One frame being delivered into rx chains. */
+struct virtio_net_used {
+	uint16_t head;
+	uint32_t len;
+};
+struct virtio_net_rx {
+	const uint8_t *frame; /* virtio header + frame, as read from the tap */
+	size_t len, off;      /* total bytes, bytes already placed */
+	uint16_t nbufs;       /* chains used so far */
+	uint8_t *nb[2];       /* num_buffers bytes in the first chain */
+	struct virtio_net_used used[VIRTIO_NET_MAX_QUEUE_SIZE];
+};
+
+enum virtio_net_rx_result {
+	VIRTIO_NET_RX_DONE, /* frame placed: push used[0..nbufs) */
+	VIRTIO_NET_RX_MORE, /* mergeable: another chain is needed */
+	VIRTIO_NET_RX_DROP, /* drop the frame: push used[0..nbufs) with length 0 */
+};
+
+/* Start delivering `len` bytes (virtio header included) from `frame`. */
+void virtio_net_rx_start(struct virtio_net_rx *rx, const uint8_t *frame, size_t len);
+/* Place the pending frame into one more popped chain; pure apart from
+ * writing the chain's writable segments. The chain is recorded in used[]
+ * in every case. DROP when: the chain has readable segments or fewer
+ * writable bytes than the header; without `mergeable`, the frame does not
+ * fit in this one chain; with it, `max_bufs` chains are not enough. On
+ * DONE num_buffers (little-endian) is written into the first chain.
+ * Contract: the chain's segments were mapped through gm_ptr; writes stay
+ * inside them. */
+enum virtio_net_rx_result virtio_net_rx_fill(struct virtio_net_rx *rx, const struct virtq_chain *c,
+					     bool mergeable, uint16_t max_bufs);
+
+/* Per-device counters (relaxed atomics: written by the device thread,
+ * read by anyone). */
+struct virtio_net_counters {
+	_Atomic uint64_t rx_bytes, rx_frames, rx_drops;
+	_Atomic uint64_t tx_bytes, tx_frames, tx_drops;
+};
+
+struct virtio_net_params {
+	int tap_fd;          /* opened with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, vnet hdr size 12; not owned */
+	uint8_t mac[6];      /* the guest's MAC */
+	uint16_t mtu;        /* advertised MTU (68..65535) */
+	unsigned queue_size; /* power of two, 2..VIRTIO_NET_MAX_QUEUE_SIZE */
+};
+
+/* Create a device (per-instance ops, private state) for
+ * pci_setup_add_virtio_ops / virtio_device_init; ops->destroy frees both.
+ * 0 or -EINVAL / -ENOMEM. */
+__attribute__((warn_unused_result)) int virtio_net_create(const struct virtio_net_params *p,
+							  const struct virtio_device_ops **ops, void **priv);
+/* The counters of a device made by virtio_net_create (valid until destroy). */
+const struct virtio_net_counters *virtio_net_counters(void *priv);
+
+#endif
