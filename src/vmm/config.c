@@ -1,12 +1,15 @@
 /* vmm/config.c — command-line parsing into a validated vm_config. */
 #include "vmm/config.h"
 
+#include "net/tap.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/sysinfo.h>
 
 static int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -220,6 +223,74 @@ static int parse_disk(struct vm_config *cfg, const char *value, char *err, size_
 	return rc;
 }
 
+/* Fills cfg->nets[cfg->nr_nets]. */
+static int net_kv(struct vm_config *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+	struct net_config *n = &cfg->nets[cfg->nr_nets];
+	char **str = NULL;
+	if (!strcmp(key, "tap")) {
+		if (strlen(value) >= TAP_NAME_MAX)
+			return errf(err, errlen, "--net tap=%s: at most %d characters", value, TAP_NAME_MAX - 1);
+		str = &n->tap;
+	} else if (!strcmp(key, "ip"))
+		str = &n->ip;
+	else if (!strcmp(key, "mask"))
+		str = &n->mask;
+	else if (!strcmp(key, "id"))
+		str = &n->id;
+	else if (!strcmp(key, "mac")) {
+		if (tap_parse_mac(value, n->mac))
+			return errf(err, errlen, "--net mac=%s: expected a unicast MAC like 52:54:00:12:34:56", value);
+		n->has_mac = 1;
+		return 0;
+	} else if (!strcmp(key, "fd")) {
+		unsigned fd;
+		if (parse_uint(value, 1u << 20, &fd) || fd < 3)
+			return errf(err, errlen, "--net fd=%s: expected an open file descriptor >= 3", value);
+		n->fd = (int)fd;
+		return 0;
+	} else if (!strcmp(key, "num_queues")) {
+		if (parse_uint(value, 64, &n->num_queues) || n->num_queues != 2)
+			return errf(err, errlen, "--net num_queues=%s: only 2 (one rx/tx pair) is supported", value);
+		return 0;
+	} else if (!strcmp(key, "queue_size")) {
+		if (parse_uint(value, 1024, &n->queue_size) || n->queue_size < 2 ||
+		    (n->queue_size & (n->queue_size - 1)))
+			return errf(err, errlen, "--net queue_size=%s: expected a power of two, 2..1024", value);
+		return 0;
+	} else {
+		return errf(err, errlen,
+			    "--net: unknown key '%s' (known: tap, fd, mac, ip, mask, num_queues, queue_size, id)", key);
+	}
+	return set_string(str, value) ? errf(err, errlen, "out of memory") : 0;
+}
+
+static int parse_net(struct vm_config *cfg, const char *value, char *err, size_t errlen)
+{
+	if (cfg->nr_nets >= CONFIG_MAX_NETS)
+		return errf(err, errlen, "--net: at most %d network devices", CONFIG_MAX_NETS);
+	struct net_config *n = &cfg->nets[cfg->nr_nets];
+	n->fd = -1;
+	n->num_queues = 2;
+	n->queue_size = CONFIG_NET_DEFAULT_QUEUE_SIZE;
+	int rc = parse_kv_list("--net", value, cfg, net_kv, err, errlen);
+	cfg->nr_nets++; /* freed by config_free even when incomplete */
+	if (rc)
+		return rc;
+	if (n->fd >= 0 && (n->tap || n->ip || n->mask))
+		return errf(err, errlen, "--net %s: fd= excludes tap=, ip= and mask=", value);
+	if (!n->ip != !n->mask)
+		return errf(err, errlen, "--net %s: ip= and mask= go together", value);
+	if (n->ip) {
+		struct in_addr a;
+		if (inet_pton(AF_INET, n->ip, &a) != 1)
+			return errf(err, errlen, "--net ip=%s: not an IPv4 address", n->ip);
+		if (inet_pton(AF_INET, n->mask, &a) != 1)
+			return errf(err, errlen, "--net mask=%s: not an IPv4 netmask", n->mask);
+	}
+	return 0;
+}
+
 static int parse_boot_entry(const char *value, enum boot_entry *out, char *err, size_t errlen)
 {
 	if (!strcmp(value, "auto"))
@@ -285,6 +356,8 @@ static int apply_option(struct vm_config *cfg, const char *name, const char *val
 		return parse_kv_list(name, value, cfg, rng_kv, err, errlen);
 	if (!strcmp(name, "--disk"))
 		return parse_disk(cfg, value, err, errlen);
+	if (!strcmp(name, "--net"))
+		return parse_net(cfg, value, err, errlen);
 	if (!strcmp(name, "--api-socket")) {
 		if (strchr(value, '=') == NULL) /* cloud-hypervisor also takes a bare path */
 			return set_string(&cfg->api_socket_path, value) ? errf(err, errlen, "out of memory") : 0;
@@ -299,7 +372,7 @@ static bool takes_value(const char *name)
 {
 	static const char *const with_value[] = {"--kernel", "--initramfs", "--cmdline", "--log-file", "--cpus",
 						 "--memory", "--serial", "--console", "--rng", "--boot-entry",
-						 "--sigterm-grace", "--disk", "--api-socket"};
+						 "--sigterm-grace", "--disk", "--api-socket", "--net"};
 	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
 		if (!strcmp(name, with_value[i]))
 			return true;
@@ -396,6 +469,12 @@ void config_free(struct vm_config *cfg)
 		free(cfg->disks[i].id);
 		free(cfg->disks[i].image_type);
 	}
+	for (unsigned i = 0; i < cfg->nr_nets && i < CONFIG_MAX_NETS; i++) {
+		free(cfg->nets[i].tap);
+		free(cfg->nets[i].ip);
+		free(cfg->nets[i].mask);
+		free(cfg->nets[i].id);
+	}
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -430,6 +509,9 @@ void config_print_help(const char *prog)
 	       "  --disk path=FILE[,readonly=on|off][,direct=on|off][,num_queues=N][,queue_size=N]\n"
 	       "         [,id=NAME][,image_type=raw]\n"
 	       "                           virtio-blk disk (repeatable); raw images, locked while in use\n"
+	       "  --net tap=NAME|fd=N[,mac=MAC][,ip=IP,mask=MASK][,num_queues=2][,queue_size=N][,id=NAME]\n"
+	       "                           virtio-net on a tap (repeatable): the named tap, or a new one\n"
+	       "                           (host end configured with ip/mask); fd= a tap opened by the caller\n"
 	       "  --boot-entry auto|linux64|pvh\n"
 	       "                           ELF entry: PVH note if present (auto), or startup_64\n"
 	       "  --sigterm-grace SECS     on SIGTERM press the ACPI power button and give the guest\n"

@@ -34,6 +34,23 @@ struct disk_config {
 	unsigned queue_size;  /* power of two 2..1024, default 128 */
 };
 
+#define CONFIG_MAX_NETS 8
+#define CONFIG_NET_DEFAULT_QUEUE_SIZE 256
+
+/* --net tap=NAME|fd=N[,mac=MAC][,ip=IP,mask=MASK][,num_queues=N]
+ *       [,queue_size=N][,id=NAME] (virtio-net; cloud-hypervisor's meaning:
+ *       the named tap, or a new one configured with ip/mask) */
+struct net_config {
+	char *tap;         /* tap name, or NULL: the kernel picks one */
+	int fd;            /* tap fd from the caller, or -1 */
+	char *ip, *mask;   /* host end of a created tap */
+	char *id;
+	uint8_t mac[6];
+	int has_mac;       /* else a random locally administered MAC */
+	unsigned num_queues; /* 2 (one rx/tx pair) */
+	unsigned queue_size; /* power of two 2..1024, default 256 */
+};
+
 enum boot_entry { BOOT_ENTRY_AUTO, BOOT_ENTRY_LINUX64, BOOT_ENTRY_PVH };
 
 struct console_config {
@@ -54,6 +71,8 @@ struct vm_config {
 	char *rng_src;                 /* virtio-rng source; default /dev/urandom */
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	unsigned nr_disks;
+	struct net_config nets[CONFIG_MAX_NETS];
+	unsigned nr_nets;
 	enum boot_entry boot_entry;
 	unsigned sigterm_grace; /* s: SIGTERM presses the ACPI power button first */
 	char *log_file;
