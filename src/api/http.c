@@ -1,0 +1,166 @@
+/* api/http.c — libmicrohttpd glue: one request at a time per connection,
+ * bodies collected up to API_MAX_BODY, then api_handle(). */
+#include "api/http.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "util/log.h"
+
+struct api_server {
+	struct MHD_Daemon *daemon;
+	const struct api_backend *be;
+};
+
+/* Per request. */
+struct req {
+	char *buf;
+	size_t len;
+	bool too_big;
+};
+
+int api_listen_unix(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		unlink(path); /* a stale socket from an earlier run */
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *c, const struct api_response *r)
+{
+	const char *body = r->body ? r->body : "";
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	if (r->body)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->json ? "application/json" : "text/plain");
+	enum MHD_Result ret = MHD_queue_response(c, r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct api_server *srv = cls;
+	struct req *rq = *con_cls;
+	if (!rq) {
+		rq = calloc(1, sizeof(*rq));
+		if (!rq)
+			return MHD_NO;
+		*con_cls = rq;
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > API_MAX_BODY) {
+			/* Answer before reading the body; MHD then closes the connection. */
+			struct api_response r = {0};
+			api_respond_text(&r, 413, "request body larger than %d bytes", API_MAX_BODY);
+			enum MHD_Result ret = send_response(c, &r);
+			api_response_free(&r);
+			return ret;
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (rq->too_big || rq->len + n > API_MAX_BODY) {
+			rq->too_big = true; /* chunked bodies without a length */
+			return MHD_YES;
+		}
+		char *nb = realloc(rq->buf, rq->len + n + 1);
+		if (!nb)
+			return MHD_NO;
+		memcpy(nb + rq->len, upload_data, n);
+		rq->buf = nb;
+		rq->len += n;
+		rq->buf[rq->len] = '\0';
+		return MHD_YES;
+	}
+	struct api_response r = {0};
+	if (rq->too_big)
+		api_respond_text(&r, 413, "request body larger than %d bytes", API_MAX_BODY);
+	else
+		api_handle(srv->be, method, url, rq->buf, rq->len, &r);
+	log_info("api: %s %s -> %u", method, url, r.status);
+	enum MHD_Result ret = send_response(c, &r);
+	api_response_free(&r);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct req *rq = *con_cls;
+	if (rq) {
+		free(rq->buf);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[256];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	size_t n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	log_info("api: %s", buf);
+}
+
+int api_server_start(int listen_fd, const struct api_backend *be, struct api_server **out)
+{
+	struct api_server *srv = calloc(1, sizeof(*srv));
+	if (!srv) {
+		close(listen_fd);
+		return -ENOMEM;
+	}
+	srv->be = be;
+	srv->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+					       MHD_USE_ERROR_LOG,
+				       0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+				       MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_HTTP_MAX_CONNECTIONS,
+				       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_HTTP_IDLE_TIMEOUT,
+				       MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER,
+				       on_mhd_log, srv, MHD_OPTION_END);
+	if (!srv->daemon) {
+		close(listen_fd);
+		free(srv);
+		return -EIO;
+	}
+	*out = srv;
+	return 0;
+}
+
+void api_server_stop(struct api_server *srv)
+{
+	if (!srv)
+		return;
+	MHD_stop_daemon(srv->daemon);
+	free(srv);
+}
