@@ -26,7 +26,7 @@ direct=direct
 	for m in randwrite randread; do "$BUILD/bench-blk/blkbench" "$img" $m 4096 "$MIB" $direct; done
 } >"$W/host.log" 2>&1
 get() { # LOG MODE FIELD
-	sed -n "s/.*BENCH $2 .*$3=\([0-9.]*\).*/\1/p" "$1" | head -1
+	sed -n "s#.*BENCH $2 .*$3=\([0-9.]*\).*#\1#p" "$1" | head -1
 }
 printf '%-10s %12s %12s %12s %10s %10s\n' test nimbus qemu host nim/qemu nim/host
 for m in seqwrite seqread randwrite randread; do
