@@ -34,7 +34,9 @@
 #include "mem/guest_mem.h"
 #include "util/log.h"
 #include "vcpu/vcpu.h"
+#include "net/tap.h"
 #include "virtio/blk.h"
+#include "virtio/net.h"
 #include "vmm/pci_setup.h"
 
 struct vm {
@@ -54,6 +56,7 @@ struct vm {
 	int console_out_fd;   /* virtio-console output; owned if console_out_owned */
 	bool console_out_owned;
 	struct blk_backend *disks[CONFIG_MAX_DISKS]; /* --disk images, closed after the devices */
+	int net_fds[CONFIG_MAX_NETS]; /* taps we opened (-1: none or the caller's fd=), closed after the devices */
 	int serial_out_fd;    /* owned unless it is stdout */
 	bool serial_out_owned;
 	int serial_in_fd;     /* stdin, or -1 */
@@ -314,6 +317,45 @@ static int setup_legacy_devices(struct vm *vm)
 	return rc;
 }
 
+/* One virtio-net per --net: open (or create) the tap, or adopt fd=. */
+static int setup_nets(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->cfg->nr_nets; i++) {
+		const struct net_config *nc = &vm->cfg->nets[i];
+		char err[256], ifname[TAP_NAME_MAX];
+		int fd = nc->fd, rc;
+		if (fd >= 0) {
+			rc = tap_adopt_fd(fd, ifname, err, sizeof(err));
+		} else {
+			struct tap_params tp = {nc->tap, nc->ip, nc->mask};
+			rc = tap_open(&tp, &fd, ifname, err, sizeof(err));
+			if (!rc)
+				vm->net_fds[i] = fd;
+		}
+		if (rc) {
+			log_error("%s", err);
+			return rc;
+		}
+		struct virtio_net_params np = {.tap_fd = fd, .mtu = 1500, .queue_size = nc->queue_size};
+		if (nc->has_mac)
+			memcpy(np.mac, nc->mac, 6);
+		else
+			tap_random_mac(np.mac);
+		const struct virtio_device_ops *ops;
+		void *priv;
+		rc = virtio_net_create(&np, &ops, &priv);
+		if (!rc)
+			rc = pci_setup_add_virtio_ops(vm->pci, "net", ops, priv);
+		else
+			log_error("--net: cannot create the device: %s", strerror(-rc));
+		if (rc)
+			return rc;
+		log_info("net%u: tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x", i, ifname, np.mac[0], np.mac[1],
+			 np.mac[2], np.mac[3], np.mac[4], np.mac[5]);
+	}
+	return 0;
+}
+
 /* The PCI bus and the virtio devices: rng (always, like cloud-hypervisor)
  * and console (unless --console off). */
 static int setup_pci(struct vm *vm)
@@ -375,6 +417,9 @@ static int setup_pci(struct vm *vm)
 		if (rc)
 			return rc;
 	}
+	rc = setup_nets(vm);
+	if (rc)
+		return rc;
 	return pci_setup_allocate_bars(vm->pci);
 }
 
@@ -596,6 +641,9 @@ static void vm_teardown(struct vm *vm)
 	pci_setup_destroy(vm->pci); /* stops the device threads */
 	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++)
 		blk_image_close(vm->disks[i]); /* after the devices: drops the image locks */
+	for (unsigned i = 0; i < CONFIG_MAX_NETS; i++)
+		if (vm->net_fds[i] >= 0)
+			close(vm->net_fds[i]);
 	if (vm->rng_fd >= 0)
 		close(vm->rng_fd);
 	if (vm->console_out_owned)
@@ -640,6 +688,8 @@ static int vm_run_once(const struct vm_config *cfg, unsigned boot_nr, bool *rebo
 	vm->kvm.vm_fd = vm->kvm.kvm_fd = -1;
 	vm->serial_in_fd = -1;
 	vm->rng_fd = vm->console_out_fd = -1;
+	for (unsigned i = 0; i < CONFIG_MAX_NETS; i++)
+		vm->net_fds[i] = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
