@@ -128,8 +128,11 @@ static void test_madt_cpus(void **state)
 		if (type == 0) {
 			assert_int_equal(m[off + 3], lapics); /* APIC ID */
 			lapics++;
-			if (rd32(m + off + 4) & 1)
+			uint32_t fl = rd32(m + off + 4);
+			if (fl & 1)
 				enabled++;
+			else
+				assert_int_equal(fl, 2); /* online capable */
 		} else if (type == 1) {
 			ioapics++;
 			assert_int_equal(m[off + 2], 5);

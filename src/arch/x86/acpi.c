@@ -79,6 +79,7 @@ struct __attribute__((packed)) madt_lapic_nmi {
 #define IAPC_BOOT_ARCH_VGA_NOT_PRESENT (1U << 2)
 #define MADT_PCAT_COMPAT 1U
 #define MADT_LAPIC_ENABLED 1U
+#define MADT_LAPIC_ONLINE_CAPABLE 2U
 #define ACPI_OEM_ID "NIMBUS"
 #define ACPI_TABLE_ALIGN 16
 
@@ -299,7 +300,10 @@ static int write_madt(struct acpi_writer *w, const struct acpi_config *cfg, uint
 	memcpy(buf + off + 4, &flags, 4);
 	off += 8;
 	for (unsigned i = 0; i < cfg->max_cpus; i++) {
-		struct madt_lapic l = {0, sizeof(l), (uint8_t)i, (uint8_t)i, i < cfg->ncpus ? MADT_LAPIC_ENABLED : 0};
+		/* Not yet present CPUs are "online capable" (MADT rev 5): Linux
+		 * then counts them as hot-pluggable instead of ignoring them. */
+		struct madt_lapic l = {0, sizeof(l), (uint8_t)i, (uint8_t)i,
+				       i < cfg->ncpus ? MADT_LAPIC_ENABLED : MADT_LAPIC_ONLINE_CAPABLE};
 		memcpy(buf + off, &l, sizeof(l));
 		off += sizeof(l);
 	}
