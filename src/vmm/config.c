@@ -92,8 +92,9 @@ static int parse_kv_list(const char *opt, const char *list, struct vm_config *cf
 		return errf(err, errlen, "out of memory");
 	int rc = 0;
 	char *save = NULL;
-	if (*list == '\0')
-		rc = errf(err, errlen, "%s: empty value", opt);
+	size_t n = strlen(list);
+	if (n == 0 || list[0] == ',' || list[n - 1] == ',' || strstr(list, ",,"))
+		rc = errf(err, errlen, "%s: empty item in '%s'", opt, list);
 	for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
 		if (!eq) {

@@ -704,8 +704,8 @@ static void test_serial_and_console_tty_refused(void **state)
 	config_free(&r.cfg);
 }
 
-/* BUG (disabled until fixed): a key=value list made only of commas is
- * accepted and changes nothing. src/vmm/config.c parse_kv_list() rejects an
+/* Was a bug (fixed): a key=value list made only of commas was
+ * accepted and changed nothing. src/vmm/config.c parse_kv_list() rejects an
  * empty list ("" → "empty value") but strtok_r skips empty tokens, so for
  * "," (or ",,") the loop body never runs and rc stays 0. Input:
  * --rng , (also --cpus , and --memory ,). Expected: -EINVAL with a one-line
@@ -713,7 +713,7 @@ static void test_serial_and_console_tty_refused(void **state)
  * /dev/urandom). (Trailing or doubled commas after a real pair, e.g.
  * "src=/x,", are also silently accepted, like "boot=2," for --cpus.)
  * To enable: change both `#if 0` (here and in main()) to `#if 1`. */
-#if 0
+#if 1
 static void test_kv_list_only_commas(void **state)
 {
 	static const char *const opts[] = {"--rng", "--cpus", "--memory"};
@@ -752,7 +752,7 @@ int main(void)
 		cmocka_unit_test(test_console),
 		cmocka_unit_test(test_console_bad),
 		cmocka_unit_test(test_serial_and_console_tty_refused),
-#if 0 /* BUG: see test_kv_list_only_commas */
+#if 1 /* was a bug, fixed: see test_kv_list_only_commas */
 		cmocka_unit_test(test_kv_list_only_commas),
 #endif
 #if 1 /* was a bug, fixed */
