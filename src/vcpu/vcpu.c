@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -142,6 +143,74 @@ static bool handle_exit(struct vcpu *v)
 	}
 }
 
+/* Wait here while the VM is paused (the stop flag also releases). */
+static void park(struct vcpu *v)
+{
+	struct vcpu_pause *p = v->host.pause;
+	pthread_mutex_lock(&p->lock);
+	if (p->requested) {
+		p->parked++;
+		pthread_cond_broadcast(&p->cond);
+		while (p->requested && !atomic_load(v->host.stop))
+			pthread_cond_wait(&p->cond, &p->lock);
+		p->parked--;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+void vcpu_pause_init(struct vcpu_pause *p)
+{
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	p->requested = false;
+	p->parked = 0;
+}
+
+void vcpu_pause_destroy(struct vcpu_pause *p)
+{
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+}
+
+void vcpu_pause_all(struct vcpu_pause *p, struct vcpu *vcpus, unsigned n)
+{
+	pthread_mutex_lock(&p->lock);
+	p->requested = true;
+	pthread_mutex_unlock(&p->lock);
+	unsigned running = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (vcpus[i].started && !atomic_load(&vcpus[i].exited)) {
+			vcpu_kick(&vcpus[i]);
+			running++;
+		}
+	}
+	pthread_mutex_lock(&p->lock);
+	while (p->parked < running) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+		/* A vCPU that left its loop (stop) never parks: recount. */
+		running = 0;
+		for (unsigned i = 0; i < n; i++)
+			if (vcpus[i].started && !atomic_load(&vcpus[i].exited))
+				running++;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+void vcpu_resume_all(struct vcpu_pause *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->requested = false;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -149,6 +218,10 @@ static void *vcpu_thread(void *arg)
 	snprintf(name, sizeof(name), "vcpu%u", v->index);
 	pthread_setname_np(pthread_self(), name);
 	while (!atomic_load(v->host.stop)) {
+		if (v->host.pause)
+			park(v);
+		if (atomic_load(v->host.stop))
+			break;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				v->run->immediate_exit = 0;
@@ -162,11 +235,18 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(v))
 			break;
 	}
+	atomic_store(&v->exited, true);
+	if (v->host.pause) {
+		pthread_mutex_lock(&v->host.pause->lock);
+		pthread_cond_broadcast(&v->host.pause->cond);
+		pthread_mutex_unlock(&v->host.pause->lock);
+	}
 	return NULL;
 }
 
 int vcpu_start(struct vcpu *v)
 {
+	atomic_store(&v->exited, false);
 	int rc = pthread_create(&v->thread, NULL, vcpu_thread, v);
 	if (rc)
 		return -rc;

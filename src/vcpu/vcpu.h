@@ -31,6 +31,18 @@ struct vcpu_host {
 	void (*request_stop)(void *ctx, enum vcpu_stop_reason reason, const char *why);
 	void *ctx;
 	atomic_bool *stop; /* set by the VM when all vCPUs must leave KVM_RUN */
+	struct vcpu_pause *pause; /* VM pause (API vm.pause), or NULL */
+};
+
+/* Parks every vCPU of a VM outside KVM_RUN: vcpu_pause_all() sets the
+ * request, kicks the vCPUs and waits until each has parked on the condition
+ * variable (or has left its loop); vcpu_resume_all() releases them. Called
+ * from the control thread only. */
+struct vcpu_pause {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool requested;
+	unsigned parked;
 };
 
 struct vcpu {
@@ -40,6 +52,7 @@ struct vcpu {
 	int run_size;
 	pthread_t thread;
 	bool started;
+	atomic_bool exited; /* the thread left its loop */
 	struct vcpu_host host;
 	/* Exit statistics, written only by the vCPU thread. */
 	uint64_t exits_io, exits_mmio, exits_other;
@@ -52,6 +65,10 @@ __attribute__((warn_unused_result)) int vcpu_create(struct vcpu *v, struct kvm_v
 __attribute__((warn_unused_result)) int vcpu_signals_init(void);
 __attribute__((warn_unused_result)) int vcpu_start(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
+void vcpu_pause_init(struct vcpu_pause *p);
+void vcpu_pause_destroy(struct vcpu_pause *p);
+void vcpu_pause_all(struct vcpu_pause *p, struct vcpu *vcpus, unsigned n);
+void vcpu_resume_all(struct vcpu_pause *p);
 void vcpu_join(struct vcpu *v);
 /* Log registers of a stopped vCPU (debugging aid for fatal exits). */
 void vcpu_log_state(struct vcpu *v, enum log_level level);

@@ -257,6 +257,19 @@ int pci_setup_allocate_bars(struct pci_setup *ps)
 	return rc;
 }
 
+void pci_setup_pause(struct pci_setup *ps, bool pause)
+{
+	for (unsigned i = 0; ps && i < ps->nr_devs; i++) {
+		struct pvdev *d = ps->devs[i];
+		if (!d || !d->vdev_ok)
+			continue;
+		if (pause)
+			virtio_device_pause(&d->vdev);
+		else
+			virtio_device_resume(&d->vdev);
+	}
+}
+
 void pci_setup_destroy(struct pci_setup *ps)
 {
 	if (!ps)

@@ -44,6 +44,8 @@ __attribute__((warn_unused_result)) int pci_setup_add_virtio_ops(struct pci_setu
 /* Give every BAR an address (the guest may move them). 0 or -errno. */
 __attribute__((warn_unused_result)) int pci_setup_allocate_bars(struct pci_setup *ps);
 void pci_setup_destroy(struct pci_setup *ps);
+/* Pause (true) or resume every virtio device's I/O thread (VM pause). */
+void pci_setup_pause(struct pci_setup *ps, bool pause);
 
 /* The 64-bit BAR window for a guest whose RAM ends at ram_end. */
 void pci_setup_mmio64_window(uint64_t ram_end, uint64_t *start, uint64_t *end);

@@ -73,6 +73,10 @@ struct vm {
 	bool power_button_pressed;
 	int grace_tfd;        /* SIGTERM grace timer, or -1 */
 	char stop_reason[192];
+	/* API control (vmm/vmm.c), or NULL */
+	const struct vm_hooks *hooks;
+	struct vcpu_pause pause;
+	bool paused;
 	/* terminal */
 	bool tty_raw;
 	struct termios saved_tty;
@@ -433,7 +437,7 @@ static int setup_vcpus(struct vm *vm, const struct loaded_kernel *lk)
 	vm->vcpus = calloc(n, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return -ENOMEM;
-	struct vcpu_host host = {&vm->pio, &vm->mmio, vcpu_request_stop, vm, &vm->stop};
+	struct vcpu_host host = {&vm->pio, &vm->mmio, vcpu_request_stop, vm, &vm->stop, &vm->pause};
 	enum x86_entry_mode mode = lk->mode == KERNEL_ENTRY_PVH ? X86_ENTRY_PVH : X86_ENTRY_LINUX64;
 	for (unsigned i = 0; i < n; i++) {
 		int rc = vcpu_create(&vm->vcpus[i], &vm->kvm, i, &host);
@@ -553,7 +557,8 @@ static void control_loop(struct vm *vm, int sigfd)
 {
 	int epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0 || epoll_add(epfd, sigfd) || epoll_add(epfd, vm->stop_efd) || epoll_add(epfd, vm->rx_space_efd) ||
-	    (vm->grace_tfd >= 0 && epoll_add(epfd, vm->grace_tfd))) {
+	    (vm->grace_tfd >= 0 && epoll_add(epfd, vm->grace_tfd)) ||
+	    (vm->hooks && epoll_add(epfd, vm->hooks->api_efd))) {
 		vm_request_stop(vm, VM_EXIT_FATAL, "cannot set up the control loop");
 		if (epfd >= 0)
 			close(epfd);
@@ -580,6 +585,8 @@ static void control_loop(struct vm *vm, int sigfd)
 				(void)!read(fd, &cnt, sizeof(cnt));
 			else if (fd == vm->grace_tfd)
 				handle_grace_timeout(vm);
+			else if (vm->hooks && fd == vm->hooks->api_efd)
+				vm->hooks->api_ready(vm->hooks->ctx, vm);
 			else if (fd == vm->rx_space_efd) {
 				(void)!read(fd, &cnt, sizeof(cnt));
 				pump_input(vm, epfd, &in);
@@ -617,7 +624,15 @@ static int vm_start_and_wait(struct vm *vm)
 		}
 	}
 	log_info("VM running: %u vCPU(s), %lluM", vm->nr_vcpus, (unsigned long long)(vm->cfg->mem_size >> 20));
+	if (vm->hooks)
+		vm->hooks->booted(vm->hooks->ctx, vm);
 	control_loop(vm, sigfd);
+	if (vm->paused) {
+		/* Stopped while paused: release everything so it can be joined. */
+		pci_setup_pause(vm->pci, false);
+		vcpu_resume_all(&vm->pause);
+		vm->paused = false;
+	}
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -671,11 +686,12 @@ static void vm_teardown(struct vm *vm)
 	if (vm->rx_space_efd >= 0)
 		close(vm->rx_space_efd);
 	pthread_mutex_destroy(&vm->stop_lock);
+	vcpu_pause_destroy(&vm->pause);
 }
 
 /* Build, run and tear down one VM. *reboot says whether the guest asked to
  * reboot (ACPI reset register): then the caller builds it again. */
-static int vm_run_once(const struct vm_config *cfg, unsigned boot_nr, bool *reboot)
+static int vm_run_once(const struct vm_config *cfg, const struct vm_hooks *hooks, unsigned boot_nr, bool *reboot)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	*reboot = false;
@@ -684,6 +700,8 @@ static int vm_run_once(const struct vm_config *cfg, unsigned boot_nr, bool *rebo
 		return VM_EXIT_SETUP;
 	}
 	vm->cfg = cfg;
+	vm->hooks = hooks;
+	vcpu_pause_init(&vm->pause);
 	vm->boot_nr = boot_nr;
 	vm->kvm.vm_fd = vm->kvm.kvm_fd = -1;
 	vm->serial_in_fd = -1;
@@ -709,12 +727,71 @@ static int vm_run_once(const struct vm_config *cfg, unsigned boot_nr, bool *rebo
 
 int vm_run(const struct vm_config *cfg)
 {
+	return vm_run_hooks(cfg, NULL);
+}
+
+int vm_run_hooks(const struct vm_config *cfg, const struct vm_hooks *hooks)
+{
 	bool reboot = true;
 	int code = VM_EXIT_OK;
 	for (unsigned boot = 0; reboot; boot++) {
 		if (boot)
 			log_info("rebooting the VM (boot %u)", boot + 1);
-		code = vm_run_once(cfg, boot, &reboot);
+		code = vm_run_once(cfg, hooks, boot, &reboot);
 	}
 	return code;
+}
+
+/* ---- API control (control thread only) -------------------------------- */
+
+void vm_pause(struct vm *vm)
+{
+	if (vm->paused)
+		return;
+	vcpu_pause_all(&vm->pause, vm->vcpus, vm->nr_vcpus);
+	pci_setup_pause(vm->pci, true);
+	vm->paused = true;
+	log_info("VM paused");
+}
+
+void vm_resume(struct vm *vm)
+{
+	if (!vm->paused)
+		return;
+	pci_setup_pause(vm->pci, false);
+	vcpu_resume_all(&vm->pause);
+	vm->paused = false;
+	log_info("VM resumed");
+}
+
+void vm_stop(struct vm *vm, const char *why)
+{
+	vm_request_stop(vm, VM_EXIT_OK, why);
+}
+
+void vm_reboot(struct vm *vm)
+{
+	acpi_reboot(vm);
+}
+
+int vm_power_button(struct vm *vm)
+{
+	if (!vm->acpi_pm)
+		return -ENODEV;
+	acpi_pm_power_button(vm->acpi_pm);
+	return 0;
+}
+
+unsigned vm_nr_vcpus(const struct vm *vm)
+{
+	return vm->nr_vcpus;
+}
+
+void vm_vcpu_exits(const struct vm *vm, unsigned i, uint64_t *io, uint64_t *mmio, uint64_t *other)
+{
+	/* Written by the vCPU thread; a slightly stale value is fine here. */
+	const struct vcpu *v = &vm->vcpus[i];
+	*io = __atomic_load_n(&v->exits_io, __ATOMIC_RELAXED);
+	*mmio = __atomic_load_n(&v->exits_mmio, __ATOMIC_RELAXED);
+	*other = __atomic_load_n(&v->exits_other, __ATOMIC_RELAXED);
 }
