@@ -13,6 +13,8 @@
 #include "loader/kernel.h"
 #include "mem/guest_mem.h"
 
+#include "../le_put.h"
+
 #define SETUP_SECTS 4
 #define KOFF ((SETUP_SECTS + 1) * 512)
 #define KLEN 0x400
@@ -26,23 +28,6 @@ struct img {
 	size_t size;
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 /* A minimal protocol-2.15 bzImage: 4 setup sectors, KLEN bytes of "kernel". */
 static void build(struct img *im)

@@ -18,6 +18,8 @@
 #include "loader/kernel.h"
 #include "mem/guest_mem.h"
 
+#include "../le_put.h"
+
 #define RAM_SIZE (32u << 20)
 
 struct ctx {
@@ -27,23 +29,6 @@ struct ctx {
 	uint8_t *ram;
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 /* Minimal vmlinux: one PT_LOAD of 0x40 bytes (memsz 0x100) at 16 MiB. */
 static size_t make_elf(uint8_t *b)
