@@ -77,6 +77,18 @@ boot_script() {
 	run_nimbus 120 --kernel "$GUEST/vmlinux" --initramfs "$initrd" "$@"
 }
 
+# wait_for FILE PATTERN PID [SECS]: wait until FILE contains PATTERN (0), or
+# PID exits / SECS (scaled, default 120) pass (1).
+wait_for() {
+	local file=$1 pattern=$2 pid=$3 secs=$(( ${4:-120} * TIMEOUT_SCALE ))
+	for _ in $(seq 1 $((secs * 2))); do
+		grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.5
+	done
+	grep -q -- "$pattern" "$file" 2>/dev/null
+}
+
 expect_rc() {
 	[ "$RC" = "$1" ] || fail "nimbus exit code $RC, expected $1"
 }

@@ -18,13 +18,7 @@ initrd=$(make_initramfs "$WORK/test.sh")
 "$NIMBUS" --kernel "$GUEST/vmlinux" --initramfs "$initrd" --memory size=256M --sigterm-grace 120 \
 	--serial "file=$WORK/serial.log" --log-file "$WORK/nimbus.log" -v </dev/null &
 pid=$!
-secs=$((120 * TIMEOUT_SCALE))
-for _ in $(seq 1 $((secs * 2))); do
-	grep -q guest-waiting-for-button "$WORK/serial.log" 2>/dev/null && break
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.5
-done
-grep -q guest-waiting-for-button "$WORK/serial.log" || { kill -9 $pid; fail "guest never got ready"; }
+wait_for "$WORK/serial.log" guest-waiting-for-button $pid || { kill -9 $pid; fail "guest never got ready"; }
 kill -TERM $pid
 RC=0
 wait $pid || RC=$?

@@ -10,11 +10,7 @@ timeout -k 5 "$secs" "$NIMBUS" --kernel "$GUEST/vmlinux" --initramfs "$initrd" -
 	--serial tty --log-file "$WORK/nimbus.log" <"$WORK/in" >"$WORK/serial.log" 2>"$WORK/stderr.log" &
 pid=$!
 exec 3>"$WORK/in"
-for _ in $(seq 1 $((secs * 2))); do
-	grep -q waiting-for-input "$WORK/serial.log" 2>/dev/null && break
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.5
-done
+wait_for "$WORK/serial.log" waiting-for-input $pid || true
 printf 'typed-by-host-42\r' >&3
 RC=0
 wait $pid || RC=$?

@@ -7,12 +7,7 @@ initrd=$(make_initramfs "$WORK/test.sh")
 "$NIMBUS" --kernel "$GUEST/vmlinux" --initramfs "$initrd" --memory size=256M --cpus boot=2 \
 	--serial "file=$WORK/serial.log" --log-file "$WORK/nimbus.log" -v </dev/null &
 pid=$!
-secs=$((120 * TIMEOUT_SCALE))
-for _ in $(seq 1 $((secs * 2))); do
-	grep -q guest-sleeping "$WORK/serial.log" 2>/dev/null && break
-	sleep 0.5
-done
-grep -q guest-sleeping "$WORK/serial.log" || { kill -9 $pid; fail "guest never started"; }
+wait_for "$WORK/serial.log" guest-sleeping $pid || { kill -9 $pid; fail "guest never started"; }
 kill -TERM $pid
 RC=0
 for _ in $(seq 1 40); do kill -0 $pid 2>/dev/null || break; sleep 0.25; done

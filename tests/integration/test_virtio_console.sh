@@ -22,11 +22,7 @@ timeout -k 5 "$secs" "$NIMBUS" --kernel "$GUEST/vmlinux" --initramfs "$initrd" -
 	<"$WORK/in" >"$WORK/console.log" 2>"$WORK/stderr.log" &
 pid=$!
 exec 3>"$WORK/in"
-for _ in $(seq 1 $((secs * 2))); do
-	grep -q hello-from-hvc0 "$WORK/console.log" 2>/dev/null && break
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.5
-done
+wait_for "$WORK/console.log" hello-from-hvc0 $pid || true
 printf 'echo cmd-output-$((6*7))\r' >&3
 RC=0
 wait $pid || RC=$?
