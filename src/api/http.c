@@ -143,11 +143,11 @@ int api_server_start(int listen_fd, const struct api_backend *be, struct api_ser
 	srv->be = be;
 	srv->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 					       MHD_USE_ERROR_LOG,
-				       0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+				       0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+				       MHD_OPTION_LISTEN_SOCKET, listen_fd,
 				       MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_HTTP_MAX_CONNECTIONS,
 				       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_HTTP_IDLE_TIMEOUT,
-				       MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER,
-				       on_mhd_log, srv, MHD_OPTION_END);
+				       MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
 	if (!srv->daemon) {
 		close(listen_fd);
 		free(srv);

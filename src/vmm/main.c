@@ -4,6 +4,7 @@
 #include "util/log.h"
 #include "vmm/config.h"
 #include "vmm/vm.h"
+#include "vmm/vmm.h"
 
 int main(int argc, char **argv)
 {
@@ -35,7 +36,7 @@ int main(int argc, char **argv)
 			return VM_EXIT_SETUP;
 		}
 	}
-	int code = vm_run(&cfg);
+	int code = cfg.api_socket_path || cfg.api_socket_fd ? vmm_main(&cfg) : vm_run(&cfg);
 	config_free(&cfg);
 	log_close();
 	return code;
