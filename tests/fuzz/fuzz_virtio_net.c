@@ -1,0 +1,159 @@
+/* libFuzzer target: the virtio-net data path against an arbitrary guest.
+ * The tx queue (virtq_pop → virtio_net_tx_parse → writev to the "tap" →
+ * push) and, optionally, the rx queue (a frame from the "tap" placed into
+ * guest chains, mergeable or not) run over rings and buffers from the input.
+ * The tap is a SOCK_SEQPACKET socketpair (frame boundaries like a tap).
+ * Nothing may crash, leak, or touch memory outside guest RAM.
+ *
+ * Input: u8 flags (bit 0 no MRG_RXBUF, bit 1 no CSUM/TSO, bit 2
+ * INDIRECT_DESC, bit 3 deliver an rx frame, bit 4 EVENT_IDX), u8 ntx,
+ * u8 nrx, u16 rx frame length, then ntx + nrx u16 heads, QSIZE 16-byte
+ * descriptors (shared by both queues; addr folded into RAM plus a little
+ * beyond it), then the image of the buffer area.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mem/guest_mem.h"
+#include "util/log.h"
+#include "virtio/net.h"
+
+#define RAM_SIZE 0x20000ull
+#define DESC 0x0ull
+#define TXAVAIL 0x1000ull
+#define TXUSED 0x1800ull
+#define RXAVAIL 0x2000ull
+#define RXUSED 0x2800ull
+#define BUF 0x4000ull
+#define QSIZE 16
+
+static uint8_t *ram;
+static struct guest_mem gm;
+static int sp[2] = {-1, -1};
+static uint8_t frame[VIRTIO_NET_HDR_LEN + 0x4000];
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void init_once(void)
+{
+	if (ram)
+		return;
+	log_set_level(LOG_ERROR);
+	ram = aligned_alloc(4096, RAM_SIZE);
+	if (!ram || gm_add_region(&gm, 0, RAM_SIZE, ram, -1))
+		abort();
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp))
+		abort();
+	int sz = 4 << 20;
+	setsockopt(sp[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(sp[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	for (size_t i = 0; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)(i * 13 + 5);
+}
+
+static void drain(int fd)
+{
+	static uint8_t buf[VIRTIO_NET_HDR_LEN + VIRTIO_NET_MAX_FRAME + 16];
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void setq(struct virtq *q, uint64_t features, uint64_t avail, uint64_t used)
+{
+	virtq_set_features(q, features);
+	q->size = QSIZE;
+	q->desc_addr = DESC;
+	q->avail_addr = avail;
+	q->used_addr = used;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	init_once();
+	if (size < 5)
+		return 0;
+	uint8_t flags = data[0];
+	unsigned ntx = data[1] % (QSIZE + 1), nrx = data[2] % (QSIZE + 1);
+	uint16_t flen;
+	memcpy(&flen, data + 3, 2);
+	flen %= sizeof(frame) + 1;
+	data += 5;
+	size -= 5;
+	memset(ram, 0, RAM_SIZE);
+	uint16_t txheads[QSIZE], rxheads[QSIZE];
+	for (unsigned i = 0; i < ntx + nrx; i++) {
+		uint16_t h = 0;
+		if (size >= 2) {
+			memcpy(&h, data, 2);
+			h %= QSIZE + 1; /* mostly valid, sometimes out of range */
+			data += 2;
+			size -= 2;
+		}
+		if (i < ntx)
+			txheads[i] = h;
+		else
+			rxheads[i - ntx] = h;
+	}
+	for (unsigned i = 0; i < QSIZE && size >= 16; i++) {
+		struct virtq_desc d;
+		memcpy(&d, data, 16);
+		d.addr %= RAM_SIZE + 0x100;
+		d.next %= QSIZE + 1;
+		memcpy(ram + DESC + 16 * i, &d, 16);
+		data += 16;
+		size -= 16;
+	}
+	size_t n = size < RAM_SIZE - BUF ? size : RAM_SIZE - BUF;
+	memcpy(ram + BUF, data, n);
+
+	struct virtio_net_params p = {.tap_fd = sp[0], .mac = {0x52, 0x54, 0, 0, 0, 1}, .mtu = 1500, .queue_size = QSIZE};
+	const struct virtio_device_ops *ops;
+	void *priv;
+	if (virtio_net_create(&p, &ops, &priv))
+		return 0;
+	struct virtio_device vdev;
+	if (virtio_device_init(&vdev, ops, priv, "fuzznet", &gm)) {
+		virtio_device_destroy(&vdev);
+		return 0;
+	}
+	uint64_t f = vdev.device_features;
+	if (flags & 1)
+		f &= ~(1ULL << VIRTIO_NET_F_MRG_RXBUF);
+	if (flags & 2)
+		f &= ~((1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6));
+	if (!(flags & 4))
+		f &= ~(1ULL << VIRTQ_F_INDIRECT_DESC);
+	if (!(flags & 16))
+		f &= ~(1ULL << VIRTQ_F_EVENT_IDX);
+	vdev.driver_features = f;
+	setq(&vdev.queues[0], f, RXAVAIL, RXUSED);
+	setq(&vdev.queues[1], f, TXAVAIL, TXUSED);
+	if (virtq_enable(&vdev.queues[0], &gm) == 0 && virtq_enable(&vdev.queues[1], &gm) == 0) {
+		/* tx */
+		uint16_t *avail = (uint16_t *)(ram + TXAVAIL);
+		for (unsigned i = 0; i < ntx; i++)
+			avail[2 + i] = txheads[i];
+		avail[1] = (uint16_t)ntx;
+		(void)!ops->process_queue(priv, &vdev, 1);
+		drain(sp[1]);
+		/* rx: a frame waits for buffers, then the guest posts them */
+		if (flags & 8) {
+			(void)!write(sp[1], frame, flen);
+			(void)!ops->backend_event(priv, &vdev, sp[0]);
+			avail = (uint16_t *)(ram + RXAVAIL);
+			for (unsigned i = 0; i < nrx; i++)
+				avail[2 + i] = rxheads[i];
+			avail[1] = (uint16_t)nrx;
+			(void)!ops->process_queue(priv, &vdev, 0);
+		}
+	}
+	drain(sp[0]);
+	ops->reset(priv);
+	virtio_device_destroy(&vdev);
+	return 0;
+}
