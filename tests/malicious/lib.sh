@@ -1,0 +1,70 @@
+# tests/malicious/lib.sh — helpers for the malicious-guest tests (sourced).
+#
+# Builds on tests/integration/lib.sh (WORK, fail, pass, RC, TIMEOUT_SCALE).
+# Each test boots one freestanding guest image (guest_<name>.c, built by
+# build.sh into $BUILD/malicious/) and checks, from the host side, that
+#   - nimbus exited 0 through the guest's final i8042 reset (it kept running
+#     until the guest finished: no crash, no hang, no triple fault);
+#   - the guest printed "MAL-OK <name>" (every in-guest check held, e.g.
+#     DEVICE_NEEDS_RESET where the spec wants it, the device working again);
+#   - nimbus's log stayed bounded (rate limiting);
+#   - with the ASan+UBSan build (build-asan/nimbus, used when it exists unless
+#     NIMBUS_BIN is set): no sanitizer report and no leak on stderr.
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
+
+MAL_DIR=$BUILD/malicious
+if [ -z "${NIMBUS_BIN:-}" ] && [ -x "$REPO/build-asan/nimbus" ]; then
+	NIMBUS=$REPO/build-asan/nimbus
+fi
+MAL_ASAN=0
+case $NIMBUS in */build-asan/*) MAL_ASAN=1 ;; esac
+
+mal_build() {
+	"$REPO/tests/malicious/build.sh" "$MAL_DIR" >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; fail "guest build failed"; }
+}
+
+# mal_run NAME SECONDS [nimbus args...]: boot $MAL_DIR/NAME.elf with 128M;
+# sets RC and ELAPSED.
+mal_run() {
+	local name=$1 secs=$(( $2 * TIMEOUT_SCALE ))
+	shift 2
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || fail "no usable /dev/kvm (run through tests/run-integration.sh)"
+	[ -x "$NIMBUS" ] || fail "nimbus not built at $NIMBUS"
+	mal_build
+	[ -f "$MAL_DIR/$name.elf" ] || fail "no guest image $MAL_DIR/$name.elf"
+	local start
+	start=$(date +%s)
+	RC=0
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=23} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+		timeout -k 5 "$secs" "$NIMBUS" --kernel "$MAL_DIR/$name.elf" --boot-entry linux64 --memory size=128M \
+		--serial "file=$WORK/serial.log" --log-file "$WORK/nimbus.log" "$@" \
+		</dev/null >"$WORK/stdout.log" 2>"$WORK/stderr.log" || RC=$?
+	ELAPSED=$(( $(date +%s) - start ))
+}
+
+# mal_expect NAME MAX_LINES_PER_SECOND: the standard host-side checks.
+mal_expect() {
+	local name=$1 rate=$2
+	if [ -s "$WORK/stderr.log" ] && grep -qE "Sanitizer|runtime error|LeakSanitizer|SUMMARY:" "$WORK/stderr.log"; then
+		echo "---- sanitizer output ----" >&2
+		head -n 40 "$WORK/stderr.log" >&2
+		fail "sanitizer report (see $RESULT_DIR/stderr.log)"
+	fi
+	[ "$RC" != 124 ] || fail "nimbus did not finish in time (hang?)"
+	expect_rc 0
+	grep -q "MAL-EXCEPTION" "$WORK/serial.log" 2>/dev/null && fail "the guest itself faulted"
+	grep -q "triple fault" "$WORK/nimbus.log" && fail "guest triple fault"
+	grep -q "guest reset (i8042)" "$WORK/nimbus.log" || fail "nimbus did not stop through the guest's i8042 reset"
+	grep -q "MAL-FAIL" "$WORK/serial.log" && fail "$(tr -d '\r' <"$WORK/serial.log" | grep -E '^  FAIL|MAL-FAIL' | head -5 | tr '\n' ';')"
+	expect_serial "MAL-OK $name"
+	LOG_LINES=$(wc -l <"$WORK/nimbus.log")
+	local max=$(( 50 + rate * (ELAPSED + 1) ))
+	[ "$LOG_LINES" -le "$max" ] || fail "nimbus log has $LOG_LINES lines in ${ELAPSED}s (bound $max): rate limiting?"
+}
+
+mal_summary() {
+	local san=""
+	[ $MAL_ASAN = 1 ] && san=", ASan+UBSan clean"
+	echo "$(grep -c '^case ' "$WORK/serial.log") cases, ${ELAPSED}s, $LOG_LINES log lines$san"
+}
