@@ -580,6 +580,57 @@ static void test_rng(void **state)
 	config_free(&r.cfg);
 }
 
+static void test_net(void **state)
+{
+	struct result r;
+	parse(&r, "--kernel", "k", "--net", "tap=tap7,mac=52:54:00:AB:cd:01,queue_size=512,id=n0", "--net",
+	      "ip=192.168.9.1,mask=255.255.255.0", "--net", "fd=5,num_queues=2");
+	ok(&r);
+	assert_int_equal(r.cfg.nr_nets, 3);
+	assert_string_equal(r.cfg.nets[0].tap, "tap7");
+	assert_true(r.cfg.nets[0].has_mac);
+	static const uint8_t mac[6] = {0x52, 0x54, 0, 0xab, 0xcd, 1};
+	assert_memory_equal(r.cfg.nets[0].mac, mac, 6);
+	assert_int_equal(r.cfg.nets[0].queue_size, 512);
+	assert_int_equal(r.cfg.nets[0].fd, -1);
+	assert_string_equal(r.cfg.nets[0].id, "n0");
+	assert_null(r.cfg.nets[1].tap);
+	assert_false(r.cfg.nets[1].has_mac);
+	assert_string_equal(r.cfg.nets[1].ip, "192.168.9.1");
+	assert_string_equal(r.cfg.nets[1].mask, "255.255.255.0");
+	assert_int_equal(r.cfg.nets[1].queue_size, CONFIG_NET_DEFAULT_QUEUE_SIZE);
+	assert_int_equal(r.cfg.nets[2].fd, 5);
+	assert_int_equal(r.cfg.nets[2].num_queues, 2);
+	config_free(&r.cfg);
+}
+
+static void test_net_bad(void **state)
+{
+	static const struct {
+		const char *v, *needle;
+	} cases[] = {
+		{"mac=01:00:00:00:00:01", "mac"},       {"mac=52:54:00:12:34", "mac"},
+		{"mac=52-54-00-12-34-56", "mac"},       {"mac=52:54:00:12:34:5g", "mac"},
+		{"tap=abcdefghijklmnop", "tap"},        {"ip=10.0.0.1", "mask"},
+		{"ip=10.0.0.300,mask=255.0.0.0", "ip"}, {"ip=10.0.0.1,mask=x", "mask"},
+		{"fd=2", "fd"},                         {"fd=x", "fd"},
+		{"fd=4,tap=t0", "fd="},                 {"num_queues=4", "num_queues"},
+		{"queue_size=100", "queue_size"},       {"queue_size=2048", "queue_size"},
+		{"vhost_user=on", "unknown key"},       {"", "--net"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct result r;
+		parse(&r, "--kernel", "k", "--net", cases[i].v);
+		if (r.rc != -EINVAL)
+			fail_msg("--net '%s': got %d", cases[i].v, r.rc);
+		bad(&r, cases[i].needle);
+	}
+	struct result r;
+	parse(&r, "--kernel", "k", "--net", "tap=a", "--net", "tap=b", "--net", "tap=c", "--net", "tap=d", "--net",
+	      "tap=e", "--net", "tap=f", "--net", "tap=g", "--net", "tap=h", "--net", "tap=i");
+	bad(&r, "at most");
+}
+
 static void test_rng_bad(void **state)
 {
 	static const char *const vals[] = {
@@ -749,6 +800,8 @@ int main(void)
 		cmocka_unit_test(test_rng_and_console_defaults),
 		cmocka_unit_test(test_rng),
 		cmocka_unit_test(test_rng_bad),
+		cmocka_unit_test(test_net),
+		cmocka_unit_test(test_net_bad),
 		cmocka_unit_test(test_console),
 		cmocka_unit_test(test_console_bad),
 		cmocka_unit_test(test_serial_and_console_tty_refused),
