@@ -76,14 +76,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		*con_cls = rq;
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > API_MAX_BODY) {
-			/* Answer before reading the body; MHD then closes the connection. */
-			struct api_response r = {0};
-			api_respond_text(&r, 413, "request body larger than %d bytes", API_MAX_BODY);
-			enum MHD_Result ret = send_response(c, &r);
-			api_response_free(&r);
-			return ret;
-		}
+		/* Too large: the body is read and dropped (never buffered), then
+		 * answered with 413; answering before it is read makes clients that
+		 * are still sending see a reset instead of the answer. */
+		if (cl && strtoull(cl, NULL, 10) > API_MAX_BODY)
+			rq->too_big = true;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
