@@ -77,7 +77,7 @@ PY
 }
 
 fuzz_targets() {
-	local secs=${NIMBUS_FUZZ_SECS:-20}
+	local secs=${NIMBUS_FUZZ_SECS:-10}
 	local any=0
 	for exe in "$BUILD-fuzz"/tests/fuzz/fuzz_*; do
 		[ -f "$exe" ] && [ -x "$exe" ] || continue
