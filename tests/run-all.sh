@@ -4,7 +4,7 @@
 #   1. install build/test dependencies (Debian 12, as root)
 #   2. build: normal, ASan+UBSan, libFuzzer (clang)
 #   3. unit tests (cmocka) in the normal and the sanitizer build
-#   4. every libFuzzer target for NIMBUS_FUZZ_SECS (default 20) seconds on a
+#   4. every libFuzzer target for NIMBUS_FUZZ_SECS (default 10) seconds on a
 #      copy of its committed seed corpus, under ASan+UBSan
 #   5. the default guest (scripts/prepare-guest.sh) and the integration tests
 #      on a real KVM: the host's, or the emulated KVM host when the host has
