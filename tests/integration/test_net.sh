@@ -77,4 +77,12 @@ sent=$(sed -n 's/.*guest_sent_md5=\([0-9a-f]*\).*/\1/p' "$WORK/serial.log" | hea
 [ -f "$WORK/from_guest.bin" ] || fail "host received nothing from the guest"
 got=$(md5sum <"$WORK/from_guest.bin" | cut -d' ' -f1)
 [ -n "$sent" ] && [ "$sent" = "$got" ] || fail "guest->host file differs (guest md5 '$sent', host md5 '$got')"
+# Setup errors: one line, non-zero exit, no guest (serial logs of the boot kept).
+mkdir -p "$WORK/boot" && cp "$WORK"/*.log "$WORK/boot/"
+run_nimbus 60 --kernel "$GUEST/vmlinux" --net fd=99
+[ "$RC" != 0 ] || fail "--net fd=99 (not open) was accepted"
+grep -q "fd=99: not an open file descriptor" "$WORK/nimbus.log" || fail "no clear error for --net fd=99"
+run_nimbus 60 --kernel "$GUEST/vmlinux" --net tap=lo
+[ "$RC" != 0 ] || fail "--net tap=lo (not a tap) was accepted"
+grep -q "tap=lo: cannot open the tap" "$WORK/nimbus.log" || fail "no clear error for --net tap=lo"
 pass "guest pinged the tap, 1 MiB each way over TCP with matching md5"
