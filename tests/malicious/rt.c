@@ -162,6 +162,26 @@ u64 rt_rand(void)
 	return rng_state * 0x2545f4914f6cdd1dULL;
 }
 
+u64 rt_cmdline_num(const char *key, u64 def)
+{
+	const char *c = (const char *)0x20000;
+	for (int i = 0; i < 4096 && c[i]; i++) {
+		if (i && c[i - 1] != ' ')
+			continue;
+		int k = 0;
+		while (key[k] && c[i + k] == key[k])
+			k++;
+		if (key[k] || c[i + k] != '=')
+			continue;
+		u64 v = 0;
+		int d = 0;
+		for (const char *p = c + i + k + 1; *p >= '0' && *p <= '9'; p++, d++)
+			v = v * 10 + (u64)(*p - '0');
+		return d ? v : def;
+	}
+	return def;
+}
+
 void rt_finish(const char *name)
 {
 	rt_serial_init(); /* in case a storm left the UART in loopback/DLAB */

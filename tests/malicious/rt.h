@@ -53,6 +53,10 @@ extern int rt_failures;
 /* Pseudo-random numbers (xorshift64*, fixed seed: reproducible runs). */
 u64 rt_rand(void);
 
+/* The number after "key=" on the kernel command line nimbus wrote at
+ * 0x20000 (--cmdline), or def. */
+u64 rt_cmdline_num(const char *key, u64 def);
+
 /* Verdict + i8042 reset; never returns. */
 __attribute__((noreturn)) void rt_finish(const char *name);
 

@@ -1,0 +1,10 @@
+#!/bin/bash
+# Malicious guest: millions of random accesses to the 16550 and the i8042,
+# RTC/debug-port storms, wrong values on the ACPI PM ports, every I/O port
+# read and written, MMIO floods over the 32-bit hole and the unbacked gap
+# (see guest_storm.c). Run with -vv so the debug-level "unclaimed" lines are
+# on: the log must stay bounded anyway (rate limiting).
+. "$(dirname "$0")/lib.sh"
+mal_run storm 600 -vv --cmdline "mal_storm=${NIMBUS_MAL_STORM:-1048576}"
+mal_expect storm 60
+pass "$(mal_summary)"
