@@ -1,6 +1,6 @@
 #!/bin/bash
 # run-integration.sh [TEST...] — run the integration tests (tests/integration/
-# test_*.sh, or the named ones) against a real KVM: the host's /dev/kvm when it
+# test_*.sh and the malicious guests tests/malicious/test_*.sh, or the named ones) against a real KVM: the host's /dev/kvm when it
 # is usable and boots the default guest quickly, otherwise the emulated KVM
 # host (tests/harness/kvm-host-run.sh). Prints one line saying which ran, one
 # PASS/FAIL line per test, and writes them to build/integration-results.txt.
@@ -17,7 +17,7 @@ if [ "${1:-}" = "--inside" ]; then
 	# Runs the tests where a KVM is (host or inside the emulated host).
 	shift
 	tests=("$@")
-	[ ${#tests[@]} -gt 0 ] || tests=(tests/integration/test_*.sh)
+	[ ${#tests[@]} -gt 0 ] || tests=(tests/integration/test_*.sh tests/malicious/test_*.sh)
 	: >"$RESULTS.part"
 	for t in "${tests[@]}"; do
 		start=$(date +%s)
@@ -29,6 +29,8 @@ if [ "${1:-}" = "--inside" ]; then
 	exit 0
 fi
 
+# The malicious guests (tests/malicious) are built here, not under emulation.
+tests/malicious/build.sh "$BUILD/malicious" || echo "FAIL malicious-guest build" >&2
 if [ "$mode" = auto ]; then
 	mode=$(scripts/pick-kvm.sh)
 fi
