@@ -97,6 +97,30 @@ static void test_rsdp_and_checksums(void **state)
 	assert_int_equal(sum(x, rd32(x + 4)), 0);
 }
 
+static void test_madt_iso_with_serial(void **state)
+{
+	struct fixture *f = *state;
+	struct acpi_config cfg = {.ncpus = 1, .max_cpus = 1, .serial = true};
+	uint64_t rsdp;
+	assert_int_equal(acpi_write_tables(&f->gm, &cfg, &rsdp), 0);
+	const uint8_t *m = find_table(f, rsdp, "APIC");
+	uint32_t len = rd32(m + 4);
+	unsigned isos = 0;
+	for (uint32_t off = 44; off < len; off += m[off + 1]) {
+		if (m[off] != 2)
+			continue;
+		isos++;
+		assert_int_equal(m[off + 2], 0); /* ISA bus */
+		assert_int_equal(m[off + 3], 4);
+		assert_int_equal(rd32(m + off + 4), 4);
+		uint16_t fl;
+		memcpy(&fl, m + off + 8, 2);
+		assert_int_equal(fl, 0x5); /* active high, edge */
+	}
+	assert_int_equal(isos, 1);
+	assert_int_equal(sum(m, len), 0);
+}
+
 static void test_fadt_fields(void **state)
 {
 	struct fixture *f = *state;
@@ -121,7 +145,7 @@ static void test_madt_cpus(void **state)
 	const uint8_t *m = find_table(f, rsdp, "APIC");
 	uint32_t len = rd32(m + 4);
 	assert_int_equal(rd32(m + 36), 0xfee00000u);
-	unsigned lapics = 0, enabled = 0, ioapics = 0, nmis = 0;
+	unsigned lapics = 0, enabled = 0, ioapics = 0, nmis = 0, isos = 0;
 	for (uint32_t off = 44; off < len;) {
 		uint8_t type = m[off], l = m[off + 1];
 		assert_true(l >= 2 && off + l <= len);
@@ -137,6 +161,11 @@ static void test_madt_cpus(void **state)
 			ioapics++;
 			assert_int_equal(m[off + 2], 5);
 			assert_int_equal(rd32(m + off + 4), 0xfec00000u);
+		} else if (type == 2) {
+			isos++;
+			assert_int_equal(l, 10);
+			assert_int_equal(m[off + 3], 4);          /* ISA IRQ 4 */
+			assert_int_equal(rd32(m + off + 4), 4);   /* GSI 4 */
 		} else if (type == 4) {
 			nmis++;
 		}
@@ -146,6 +175,7 @@ static void test_madt_cpus(void **state)
 	assert_int_equal(enabled, 3);
 	assert_int_equal(ioapics, 1);
 	assert_int_equal(nmis, 1);
+	assert_int_equal(isos, 0); /* no serial port in this config */
 }
 
 static void test_mcfg(void **state)
@@ -299,6 +329,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rsdp_and_checksums, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fadt_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_madt_iso_with_serial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_madt_cpus, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mcfg, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),

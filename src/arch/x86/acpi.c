@@ -64,6 +64,11 @@ struct __attribute__((packed)) madt_ioapic {
 	uint8_t type, length, ioapic_id, reserved;
 	uint32_t address, gsi_base;
 };
+struct __attribute__((packed)) madt_iso {
+	uint8_t type, length, bus, source;
+	uint32_t gsi;
+	uint16_t flags;
+};
 struct __attribute__((packed)) madt_lapic_nmi {
 	uint8_t type, length, processor_uid;
 	uint16_t flags;
@@ -80,6 +85,8 @@ struct __attribute__((packed)) madt_lapic_nmi {
 #define MADT_PCAT_COMPAT 1U
 #define MADT_LAPIC_ENABLED 1U
 #define MADT_LAPIC_ONLINE_CAPABLE 2U
+#define MADT_ISO_ACTIVE_HIGH 0x1
+#define MADT_ISO_EDGE 0x4
 #define ACPI_OEM_ID "NIMBUS"
 #define ACPI_TABLE_ALIGN 16
 
@@ -292,7 +299,8 @@ static int write_fadt(struct acpi_writer *w, uint64_t dsdt, uint64_t *gpa)
 
 static int write_madt(struct acpi_writer *w, const struct acpi_config *cfg, uint64_t *gpa)
 {
-	uint8_t buf[44 + 255 * sizeof(struct madt_lapic) + sizeof(struct madt_ioapic) + sizeof(struct madt_lapic_nmi)];
+	uint8_t buf[44 + 255 * sizeof(struct madt_lapic) + sizeof(struct madt_ioapic) + sizeof(struct madt_iso) +
+		    sizeof(struct madt_lapic_nmi)];
 	size_t off = sizeof(struct acpi_header);
 	uint32_t lapic_addr = (uint32_t)X86_LAPIC_ADDR, flags = MADT_PCAT_COMPAT;
 	memset(buf, 0, sizeof(buf));
@@ -310,6 +318,13 @@ static int write_madt(struct acpi_writer *w, const struct acpi_config *cfg, uint
 	struct madt_ioapic io = {1, sizeof(io), (uint8_t)cfg->max_cpus, 0, (uint32_t)X86_IOAPIC_ADDR, 0};
 	memcpy(buf + off, &io, sizeof(io));
 	off += sizeof(io);
+	/* COM1's ISA IRQ 4 is wired to IOAPIC pin 4, edge-triggered, active
+	 * high (stated explicitly; it matches the DSDT's IRQNoFlags). */
+	if (cfg->serial) {
+		struct madt_iso iso = {2, sizeof(iso), 0, 4, 4, MADT_ISO_ACTIVE_HIGH | MADT_ISO_EDGE};
+		memcpy(buf + off, &iso, sizeof(iso));
+		off += sizeof(iso);
+	}
 	struct madt_lapic_nmi nmi = {4, sizeof(nmi), 0xff, 0, 1};
 	memcpy(buf + off, &nmi, sizeof(nmi));
 	off += sizeof(nmi);
