@@ -54,7 +54,8 @@ static void check_size(const char *s)
 
 static void check_ok(const struct vm_config *c)
 {
-	if (!c->kernel || !c->cmdline)
+	/* A kernel is required unless the VM comes later through the API. */
+	if ((!c->kernel && !c->api_socket_path && !c->api_socket_fd) || !c->cmdline)
 		__builtin_trap();
 	if (c->boot_vcpus < 1 || c->boot_vcpus > c->max_vcpus || c->max_vcpus > CONFIG_MAX_VCPUS)
 		__builtin_trap();
