@@ -87,7 +87,7 @@ fuzz_targets() {
 		rm -rf "$corpus"
 		mkdir -p "$corpus"
 		[ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$corpus/"
-		if "$exe" -max_total_time="$secs" -print_final_stats=1 "$corpus" >"$LOG/fuzz-$name.log" 2>&1; then
+		if "$exe" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$LOG/fuzz-$name-" "$corpus" >"$LOG/fuzz-$name.log" 2>&1; then
 			local runs
 			runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOG/fuzz-$name.log")
 			ok "fuzz-$name (${runs:-?} executions in ${secs} s)"
