@@ -10,19 +10,8 @@
 #include <unistd.h>
 
 #include "block/blk_backend.h"
+#include "util/errmsg.h"
 
-static int errf(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int errf(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	for (char *c = err; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
-	return rc;
-}
 
 /* Direct I/O alignment of an open file: statx(STATX_DIOALIGN) where the
  * kernel reports it, else 4096 (safe for every device we know). */
@@ -44,34 +33,34 @@ static void dio_align(int fd, uint32_t *mem, uint32_t *off)
 int blk_image_open(const struct blk_image_params *p, struct blk_backend **out, char *err, size_t errlen)
 {
 	if (p->image_type && strcmp(p->image_type, "raw"))
-		return errf(err, errlen, -EINVAL, "--disk path=%s: image_type=%s is not supported (raw only)", p->path,
+		return errmsg_set(err, errlen, -EINVAL, "--disk path=%s: image_type=%s is not supported (raw only)", p->path,
 			    p->image_type);
 	int flags = (p->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 	int fd = open(p->path, flags);
 	if (fd < 0) {
 		int e = errno;
 		if (e == EISDIR)
-			return errf(err, errlen, -e, "--disk path=%s: is a directory", p->path);
-		return errf(err, errlen, -e, "--disk path=%s: %s", p->path, strerror(e));
+			return errmsg_set(err, errlen, -e, "--disk path=%s: is a directory", p->path);
+		return errmsg_set(err, errlen, -e, "--disk path=%s: %s", p->path, strerror(e));
 	}
 	struct stat st;
 	uint64_t size = 0;
 	int rc = 0;
 	if (fstat(fd, &st) < 0) {
-		rc = errf(err, errlen, -errno, "--disk path=%s: %s", p->path, strerror(errno));
+		rc = errmsg_set(err, errlen, -errno, "--disk path=%s: %s", p->path, strerror(errno));
 	} else if (S_ISDIR(st.st_mode)) {
-		rc = errf(err, errlen, -EISDIR, "--disk path=%s: is a directory", p->path);
+		rc = errmsg_set(err, errlen, -EISDIR, "--disk path=%s: is a directory", p->path);
 	} else if (S_ISBLK(st.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, &size) < 0)
-			rc = errf(err, errlen, -errno, "--disk path=%s: cannot get the device size: %s", p->path,
+			rc = errmsg_set(err, errlen, -errno, "--disk path=%s: cannot get the device size: %s", p->path,
 				  strerror(errno));
 	} else if (S_ISREG(st.st_mode)) {
 		size = (uint64_t)st.st_size;
 	} else {
-		rc = errf(err, errlen, -EINVAL, "--disk path=%s: not a regular file or block device", p->path);
+		rc = errmsg_set(err, errlen, -EINVAL, "--disk path=%s: not a regular file or block device", p->path);
 	}
 	if (!rc && size % BLK_SECTOR_SIZE)
-		rc = errf(err, errlen, -EINVAL, "--disk path=%s: size %llu is not a multiple of 512 bytes", p->path,
+		rc = errmsg_set(err, errlen, -EINVAL, "--disk path=%s: size %llu is not a multiple of 512 bytes", p->path,
 			  (unsigned long long)size);
 	if (!rc) {
 		/* Like cloud-hypervisor: an exclusive lock for a writable disk, a
@@ -81,11 +70,11 @@ int blk_image_open(const struct blk_image_params *p, struct blk_backend **out, c
 		if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
 			int e = errno;
 			if (e == EAGAIN || e == EACCES)
-				rc = errf(err, errlen, -EBUSY,
+				rc = errmsg_set(err, errlen, -EBUSY,
 					  "--disk path=%s: image is locked by another process (in use by another VM%s)",
 					  p->path, p->readonly ? " for writing" : "");
 			else
-				rc = errf(err, errlen, -e, "--disk path=%s: cannot lock: %s", p->path, strerror(e));
+				rc = errmsg_set(err, errlen, -e, "--disk path=%s: cannot lock: %s", p->path, strerror(e));
 		}
 	}
 	int dfd = -1;
@@ -93,7 +82,7 @@ int blk_image_open(const struct blk_image_params *p, struct blk_backend **out, c
 	if (!rc && p->direct) {
 		dfd = open(p->path, flags | O_DIRECT);
 		if (dfd < 0)
-			rc = errf(err, errlen, -errno, "--disk path=%s,direct=on: %s", p->path, strerror(errno));
+			rc = errmsg_set(err, errlen, -errno, "--disk path=%s,direct=on: %s", p->path, strerror(errno));
 		else
 			dio_align(dfd, &mem_align, &off_align);
 	}
@@ -110,7 +99,7 @@ int blk_image_open(const struct blk_image_params *p, struct blk_backend **out, c
 		close(fd);
 		if (dfd >= 0)
 			close(dfd);
-		return errf(err, errlen, rc, "--disk path=%s: %s", p->path, strerror(-rc));
+		return errmsg_set(err, errlen, rc, "--disk path=%s: %s", p->path, strerror(-rc));
 	}
 	be->mem_align = mem_align;
 	be->off_align = off_align;

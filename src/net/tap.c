@@ -15,29 +15,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "util/errmsg.h"
+
 #define VNET_HDR_SIZE 12
 
-static int errf(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int errf(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	for (char *c = err; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
-	return rc;
-}
 
 static int set_vnet_and_nonblock(int fd, const char *name, char *err, size_t errlen)
 {
 	int sz = VNET_HDR_SIZE;
 	if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0)
-		return errf(err, errlen, -errno, "tap %s: TUNSETVNETHDRSZ: %s", name, strerror(errno));
+		return errmsg_set(err, errlen, -errno, "tap %s: TUNSETVNETHDRSZ: %s", name, strerror(errno));
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return errf(err, errlen, -errno, "tap %s: cannot make it non-blocking: %s", name, strerror(errno));
+		return errmsg_set(err, errlen, -errno, "tap %s: cannot make it non-blocking: %s", name, strerror(errno));
 	return 0;
 }
 
@@ -50,9 +40,9 @@ static int set_addr(int sock, const char *ifname, unsigned long req, const char 
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
 	sin->sin_family = AF_INET;
 	if (inet_pton(AF_INET, value, &sin->sin_addr) != 1)
-		return errf(err, errlen, -EINVAL, "--net %s=%s: not an IPv4 address", what, value);
+		return errmsg_set(err, errlen, -EINVAL, "--net %s=%s: not an IPv4 address", what, value);
 	if (ioctl(sock, req, &ifr) < 0)
-		return errf(err, errlen, -errno, "tap %s: cannot set %s %s: %s", ifname, what, value, strerror(errno));
+		return errmsg_set(err, errlen, -errno, "tap %s: cannot set %s %s: %s", ifname, what, value, strerror(errno));
 	return 0;
 }
 
@@ -60,7 +50,7 @@ static int configure(const char *ifname, const char *ip, const char *mask, char 
 {
 	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
-		return errf(err, errlen, -errno, "tap %s: socket: %s", ifname, strerror(errno));
+		return errmsg_set(err, errlen, -errno, "tap %s: socket: %s", ifname, strerror(errno));
 	int rc = set_addr(sock, ifname, SIOCSIFADDR, "ip", ip, err, errlen);
 	if (!rc && mask)
 		rc = set_addr(sock, ifname, SIOCSIFNETMASK, "mask", mask, err, errlen);
@@ -69,11 +59,11 @@ static int configure(const char *ifname, const char *ip, const char *mask, char 
 		memset(&ifr, 0, sizeof(ifr));
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 		if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) {
-			rc = errf(err, errlen, -errno, "tap %s: SIOCGIFFLAGS: %s", ifname, strerror(errno));
+			rc = errmsg_set(err, errlen, -errno, "tap %s: SIOCGIFFLAGS: %s", ifname, strerror(errno));
 		} else {
 			ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
 			if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
-				rc = errf(err, errlen, -errno, "tap %s: cannot bring it up: %s", ifname, strerror(errno));
+				rc = errmsg_set(err, errlen, -errno, "tap %s: cannot bring it up: %s", ifname, strerror(errno));
 		}
 	}
 	close(sock);
@@ -84,11 +74,11 @@ int tap_open(const struct tap_params *p, int *fd, char ifname[TAP_NAME_MAX], cha
 {
 	const char *name = p->name ? p->name : "";
 	if (strlen(name) >= IFNAMSIZ)
-		return errf(err, errlen, -EINVAL, "--net tap=%s: interface names have at most %d characters", name,
+		return errmsg_set(err, errlen, -EINVAL, "--net tap=%s: interface names have at most %d characters", name,
 			    IFNAMSIZ - 1);
 	int f = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (f < 0)
-		return errf(err, errlen, -errno, "--net: cannot open /dev/net/tun: %s%s", strerror(errno),
+		return errmsg_set(err, errlen, -errno, "--net: cannot open /dev/net/tun: %s%s", strerror(errno),
 			    errno == ENOENT ? " (is the tun module loaded?)" : "");
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
@@ -97,7 +87,7 @@ int tap_open(const struct tap_params *p, int *fd, char ifname[TAP_NAME_MAX], cha
 	if (ioctl(f, TUNSETIFF, &ifr) < 0) {
 		int e = errno;
 		close(f);
-		return errf(err, errlen, -e, "--net tap=%s: cannot open the tap: %s%s", name, strerror(e),
+		return errmsg_set(err, errlen, -e, "--net tap=%s: cannot open the tap: %s%s", name, strerror(e),
 			    e == EPERM ? " (needs CAP_NET_ADMIN or a tap owned by this user)"
 			    : e == EBUSY ? " (in use, or not a tap with these flags)" : "");
 	}
@@ -118,11 +108,11 @@ int tap_adopt_fd(int fd, char ifname[TAP_NAME_MAX], char *err, size_t errlen)
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
 	if (fcntl(fd, F_GETFD) < 0)
-		return errf(err, errlen, -EBADF, "--net fd=%d: not an open file descriptor", fd);
+		return errmsg_set(err, errlen, -EBADF, "--net fd=%d: not an open file descriptor", fd);
 	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
-		return errf(err, errlen, -EINVAL, "--net fd=%d: not a tap device (%s)", fd, strerror(errno));
+		return errmsg_set(err, errlen, -EINVAL, "--net fd=%d: not a tap device (%s)", fd, strerror(errno));
 	if (!(ifr.ifr_flags & IFF_TAP) || !(ifr.ifr_flags & IFF_NO_PI) || !(ifr.ifr_flags & IFF_VNET_HDR))
-		return errf(err, errlen, -EINVAL, "--net fd=%d: the tap needs IFF_TAP, IFF_NO_PI and IFF_VNET_HDR", fd);
+		return errmsg_set(err, errlen, -EINVAL, "--net fd=%d: the tap needs IFF_TAP, IFF_NO_PI and IFF_VNET_HDR", fd);
 	snprintf(ifname, TAP_NAME_MAX, "%s", ifr.ifr_name);
 	return set_vnet_and_nonblock(fd, ifname, err, errlen);
 }

@@ -1,5 +1,6 @@
 /* vmm/config.c — command-line parsing into a validated vm_config. */
 #include "vmm/config.h"
+#include "util/errmsg.h"
 
 #include "net/tap.h"
 
@@ -17,12 +18,8 @@ static int errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	errmsg_vset(err, errlen, -EINVAL, fmt, ap);
 	va_end(ap);
-	/* Messages quote user input: keep them on one line. */
-	for (char *c = err; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
 	return -EINVAL;
 }
 
