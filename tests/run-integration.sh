@@ -21,7 +21,8 @@ if [ "${1:-}" = "--inside" ]; then
 	: >"$RESULTS.part"
 	for t in "${tests[@]}"; do
 		start=$(date +%s)
-		if bash "$t" >"$BUILD/itest-$(basename "$t" .sh).out" 2>&1; then r=PASS; else r=FAIL; fi
+		# A hung test must not hang the suite: it fails after NIMBUS_TEST_TIMEOUT s.
+		if timeout -k 10 "${NIMBUS_TEST_TIMEOUT:-900}" bash "$t" >"$BUILD/itest-$(basename "$t" .sh).out" 2>&1; then r=PASS; else r=FAIL; fi
 		line="$r $(basename "$t" .sh) ($(( $(date +%s) - start )) s)"
 		echo "$line" | tee -a "$RESULTS.part"
 		[ $r = PASS ] || sed 's/^/    /' "$BUILD/itest-$(basename "$t" .sh).out" | tail -n 40
