@@ -11,24 +11,7 @@
 #include "loader/kernel.h"
 #include "mem/guest_mem.h"
 
-#define LOW_SIZE (4u << 20)
-#define HIGH_GPA (16u << 20)
-#define HIGH_SIZE (4u << 20)
-
-static struct guest_mem *fake_gm(void)
-{
-	static struct guest_mem gm;
-	static uint8_t *low, *high;
-
-	if (!low) {
-		low = calloc(1, LOW_SIZE);
-		high = calloc(1, HIGH_SIZE);
-		if (!low || !high || gm_add_region(&gm, 0, LOW_SIZE, low, -1) != 0 ||
-		    gm_add_region(&gm, HIGH_GPA, HIGH_SIZE, high, -1) != 0)
-			abort();
-	}
-	return &gm;
-}
+#include "fake_kernel_mem.h"
 
 static void check_info(const struct elf_info *ei, size_t size)
 {
