@@ -36,6 +36,8 @@
 #include "pci/pci.h"
 #include "util/log.h"
 
+#include "fuzz_input.h"
+
 #define SLOT 1
 #define NVEC 8
 #define ECAM_BASE 0xe0000000ULL
@@ -201,31 +203,6 @@ static void world_fini(struct world *w)
 }
 
 /* ---- input ---- */
-
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t take(struct input *in, unsigned bytes)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes && in->n; i++, in->p++, in->n--)
-		v |= (uint64_t)in->p[0] << (8 * i);
-	return v;
-}
-
-static void do_access(const struct bus_ops *ops, void *opaque, uint64_t off, bool write, uint32_t len,
-		   uint64_t val)
-{
-	uint8_t buf[8];
-	for (unsigned i = 0; i < 8; i++)
-		buf[i] = (uint8_t)(val >> (8 * i));
-	if (write)
-		ops->write(opaque, off, buf, len);
-	else
-		ops->read(opaque, off, buf, len);
-}
 
 static void bar_access(struct world *w, unsigned sel, uint64_t off, bool write, uint32_t len, uint64_t val)
 {

@@ -54,6 +54,8 @@
 #include "virtio/registry.h"
 #include "virtio/virtio_pci.h"
 
+#include "fuzz_input.h"
+
 #define RAM_SIZE 0x10000ull
 #define NDEV 2
 #define BAR_BASE 0xc0000000ull
@@ -197,31 +199,6 @@ static void world_fini(struct world *w)
 }
 
 /* ---- input ---- */
-
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t take(struct input *in, unsigned bytes)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes && in->n; i++, in->p++, in->n--)
-		v |= (uint64_t)in->p[0] << (8 * i);
-	return v;
-}
-
-static void do_access(const struct bus_ops *ops, void *opaque, uint64_t off, bool write, uint32_t len,
-		      uint64_t val)
-{
-	uint8_t buf[8];
-	for (unsigned i = 0; i < 8; i++)
-		buf[i] = (uint8_t)(val >> (8 * i));
-	if (write)
-		ops->write(opaque, off, buf, len);
-	else
-		ops->read(opaque, off, buf, len);
-}
 
 static void bar_access(struct fdev *d, unsigned region, uint64_t off, bool write, uint32_t len, uint64_t val)
 {
