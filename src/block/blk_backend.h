@@ -60,7 +60,14 @@ __attribute__((warn_unused_result)) int blk_ioq_fallocate(struct blk_ioq *q, int
  * operation completes with that error at the next reap). */
 __attribute__((warn_unused_result)) int blk_ioq_submit(struct blk_ioq *q);
 
-/* Completion: the tag and the result (bytes transferred, 0, or -errno). */
+/* Copy iov[] minus its first `skip` bytes into out[] (at most max_out
+ * entries); returns how many entries were written. Used to continue short
+ * transfers. */
+unsigned blk_iov_skip(const struct iovec *iov, unsigned iovcnt, uint64_t skip, struct iovec *out, unsigned max_out);
+
+/* Completion: the tag and the result (bytes transferred, 0, or -errno). A
+ * read or write completes with all its bytes or an error: short transfers
+ * are continued internally (EOF inside the range is -EIO). */
 typedef void (*blk_ioq_done_fn)(void *ctx, uint64_t tag, int64_t res);
 /* Calls done() for every finished operation; returns how many. Does not
  * block. The caller drains the eventfd first. */

@@ -16,12 +16,27 @@ struct sync_done {
 	int64_t res;
 };
 
+/* One queued io_uring operation. Reads and writes remember their request
+ * so a short transfer is continued (the remainder is queued again) instead
+ * of being reported: callers see all bytes or an error, as with sync_rw. */
+struct ioq_op {
+	uint64_t tag;
+	bool rw, write;
+	int fd, rw_flags;
+	uint64_t off, total, done;
+	const struct iovec *iov; /* the caller's, valid until reaped */
+	unsigned iovcnt;
+	struct iovec *rest;      /* remainder after a short transfer (malloc'd) */
+};
+
 struct blk_ioq {
 	bool async;
 	unsigned depth;
 	unsigned inflight;
 	int efd;
 	struct io_uring ring; /* async */
+	struct ioq_op *ops;   /* async: depth records, user_data = index */
+	unsigned *free_ops, nfree_ops;
 	/* sync fallback: finished operations waiting to be reaped (FIFO) */
 	struct sync_done *done;
 	unsigned done_head, done_count;
@@ -54,6 +69,17 @@ int blk_ioq_create(unsigned depth, int efd, bool force_sync, struct blk_ioq **ou
 				return rc;
 			}
 			q->async = true;
+			q->ops = calloc(depth, sizeof(*q->ops));
+			q->free_ops = calloc(depth, sizeof(*q->free_ops));
+			if (!q->ops || !q->free_ops) {
+				io_uring_queue_exit(&q->ring);
+				free(q->ops);
+				free(q->free_ops);
+				free(q);
+				return -ENOMEM;
+			}
+			for (unsigned i = 0; i < depth; i++)
+				q->free_ops[q->nfree_ops++] = depth - 1 - i;
 		} else if (rc == -ENOSYS || rc == -EPERM || rc == -EACCES) {
 			static struct log_ratelimit rl = LOG_RATELIMIT_INIT;
 			log_ratelimited(&rl, LOG_WARN,
@@ -95,22 +121,36 @@ static void sync_complete(struct blk_ioq *q, uint64_t tag, int64_t res)
 	signal_efd(q->efd);
 }
 
+unsigned blk_iov_skip(const struct iovec *iov, unsigned iovcnt, uint64_t skip, struct iovec *out, unsigned max_out)
+{
+	unsigned i = 0, n = 0;
+	while (i < iovcnt && skip >= iov[i].iov_len) {
+		skip -= iov[i].iov_len;
+		i++;
+	}
+	for (; i < iovcnt && n < max_out; i++, n++) {
+		out[n].iov_base = (char *)iov[i].iov_base + skip;
+		out[n].iov_len = iov[i].iov_len - skip;
+		skip = 0;
+	}
+	return n;
+}
+
+static uint64_t iov_total(const struct iovec *iov, unsigned iovcnt)
+{
+	uint64_t t = 0;
+	for (unsigned i = 0; i < iovcnt; i++)
+		t += iov[i].iov_len;
+	return t;
+}
+
 static int64_t sync_rw(int fd, bool write, uint64_t off, const struct iovec *iov, unsigned iovcnt, int flags)
 {
 	/* Loop over short transfers and iovec-count limits. */
 	struct iovec local[64];
-	uint64_t total = 0;
-	unsigned i = 0;
-	size_t skip = 0; /* bytes of iov[i] already done */
-	while (i < iovcnt) {
-		unsigned n = 0;
-		for (unsigned j = i; j < iovcnt && n < 64; j++, n++) {
-			local[n] = iov[j];
-			if (j == i) {
-				local[n].iov_base = (char *)local[n].iov_base + skip;
-				local[n].iov_len -= skip;
-			}
-		}
+	uint64_t total = 0, want = iov_total(iov, iovcnt);
+	while (total < want) {
+		unsigned n = blk_iov_skip(iov, iovcnt, total, local, 64);
 		ssize_t r = write ? pwritev2(fd, local, (int)n, (off_t)(off + total), flags)
 				  : preadv2(fd, local, (int)n, (off_t)(off + total), 0);
 		if (r < 0) {
@@ -121,26 +161,12 @@ static int64_t sync_rw(int fd, bool write, uint64_t off, const struct iovec *iov
 		if (r == 0)
 			return -EIO; /* EOF inside the disk: the image shrank */
 		total += (uint64_t)r;
-		size_t left = (size_t)r;
-		while (left && i < iovcnt) {
-			size_t rest = iov[i].iov_len - skip;
-			if (left >= rest) {
-				left -= rest;
-				i++;
-				skip = 0;
-			} else {
-				skip += left;
-				left = 0;
-			}
-		}
 	}
 	return (int64_t)total;
 }
 
-static struct io_uring_sqe *get_sqe(struct blk_ioq *q)
+static struct io_uring_sqe *next_sqe(struct blk_ioq *q)
 {
-	if (q->inflight >= q->depth)
-		return NULL;
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
 	if (!sqe) {
 		/* SQ full of unsubmitted entries: push them and retry once */
@@ -148,6 +174,100 @@ static struct io_uring_sqe *get_sqe(struct blk_ioq *q)
 			sqe = io_uring_get_sqe(&q->ring);
 	}
 	return sqe;
+}
+
+/* An SQE for a new operation with its record (tagged, not yet counted in
+ * flight), or NULL when the queue is full. */
+static struct io_uring_sqe *get_sqe(struct blk_ioq *q, uint64_t tag, struct ioq_op **op)
+{
+	if (q->inflight >= q->depth || q->nfree_ops == 0)
+		return NULL;
+	struct io_uring_sqe *sqe = next_sqe(q);
+	if (!sqe)
+		return NULL;
+	unsigned idx = q->free_ops[--q->nfree_ops];
+	*op = &q->ops[idx];
+	memset(*op, 0, sizeof(**op));
+	(*op)->tag = tag;
+	io_uring_sqe_set_data64(sqe, idx);
+	q->inflight++;
+	return sqe;
+}
+
+/* Queue the part of a read/write that is not done yet. */
+static void prep_rw(struct io_uring_sqe *sqe, struct ioq_op *op, const struct iovec *iov, unsigned iovcnt)
+{
+	if (op->write) {
+		io_uring_prep_writev(sqe, op->fd, iov, iovcnt, op->off + op->done);
+		sqe->rw_flags = op->rw_flags;
+	} else {
+		io_uring_prep_readv(sqe, op->fd, iov, iovcnt, op->off + op->done);
+	}
+}
+
+static int queue_rw(struct blk_ioq *q, int fd, bool write, uint64_t off, const struct iovec *iov, unsigned iovcnt,
+		    int rw_flags, uint64_t tag)
+{
+	struct ioq_op *op;
+	struct io_uring_sqe *sqe = get_sqe(q, tag, &op);
+	if (!sqe)
+		return -EAGAIN;
+	op->rw = true;
+	op->write = write;
+	op->fd = fd;
+	op->rw_flags = rw_flags;
+	op->off = off;
+	op->total = iov_total(iov, iovcnt);
+	op->iov = iov;
+	op->iovcnt = iovcnt;
+	uint64_t idx = sqe->user_data;
+	prep_rw(sqe, op, iov, iovcnt);
+	io_uring_sqe_set_data64(sqe, idx);
+	return 0;
+}
+
+/* A short read or write: queue the rest again. 0, or -errno to fail it. */
+static int continue_rw(struct blk_ioq *q, unsigned idx)
+{
+	struct ioq_op *op = &q->ops[idx];
+	if (!op->rest) {
+		op->rest = calloc(op->iovcnt, sizeof(*op->rest));
+		if (!op->rest)
+			return -ENOMEM;
+	}
+	unsigned n = blk_iov_skip(op->iov, op->iovcnt, op->done, op->rest, op->iovcnt);
+	struct io_uring_sqe *sqe = next_sqe(q);
+	if (!sqe)
+		return -EAGAIN;
+	prep_rw(sqe, op, op->rest, n);
+	io_uring_sqe_set_data64(sqe, idx);
+	return 0;
+}
+
+/* One CQE: continue a short transfer, or release the record and report. */
+static void complete_cqe(struct blk_ioq *q, uint64_t idx, int64_t res, blk_ioq_done_fn done, void *ctx)
+{
+	if (idx >= q->depth)
+		return; /* cannot happen: we set user_data */
+	struct ioq_op *op = &q->ops[idx];
+	if (op->rw && res >= 0) {
+		op->done += (uint64_t)res;
+		if (op->done < op->total) {
+			/* res == 0: EOF inside the disk (the image shrank) */
+			int rc = res == 0 ? -EIO : continue_rw(q, (unsigned)idx);
+			if (rc == 0)
+				return;
+			res = rc;
+		} else {
+			res = (int64_t)op->done;
+		}
+	}
+	uint64_t tag = op->tag;
+	free(op->rest);
+	op->rest = NULL;
+	q->free_ops[q->nfree_ops++] = (unsigned)idx;
+	q->inflight--;
+	done(ctx, tag, res);
 }
 
 int blk_ioq_readv(struct blk_ioq *q, int fd, uint64_t off, const struct iovec *iov, unsigned iovcnt, uint64_t tag)
@@ -159,13 +279,7 @@ int blk_ioq_readv(struct blk_ioq *q, int fd, uint64_t off, const struct iovec *i
 		sync_complete(q, tag, sync_rw(fd, false, off, iov, iovcnt, 0));
 		return 0;
 	}
-	struct io_uring_sqe *sqe = get_sqe(q);
-	if (!sqe)
-		return -EAGAIN;
-	io_uring_prep_readv(sqe, fd, iov, iovcnt, off);
-	io_uring_sqe_set_data64(sqe, tag);
-	q->inflight++;
-	return 0;
+	return queue_rw(q, fd, false, off, iov, iovcnt, 0, tag);
 }
 
 int blk_ioq_writev(struct blk_ioq *q, int fd, uint64_t off, const struct iovec *iov, unsigned iovcnt, int rw_flags,
@@ -178,14 +292,7 @@ int blk_ioq_writev(struct blk_ioq *q, int fd, uint64_t off, const struct iovec *
 		sync_complete(q, tag, sync_rw(fd, true, off, iov, iovcnt, rw_flags));
 		return 0;
 	}
-	struct io_uring_sqe *sqe = get_sqe(q);
-	if (!sqe)
-		return -EAGAIN;
-	io_uring_prep_writev(sqe, fd, iov, iovcnt, off);
-	sqe->rw_flags = rw_flags;
-	io_uring_sqe_set_data64(sqe, tag);
-	q->inflight++;
-	return 0;
+	return queue_rw(q, fd, true, off, iov, iovcnt, rw_flags, tag);
 }
 
 int blk_ioq_fdatasync(struct blk_ioq *q, int fd, uint64_t tag)
@@ -197,12 +304,13 @@ int blk_ioq_fdatasync(struct blk_ioq *q, int fd, uint64_t tag)
 		sync_complete(q, tag, fdatasync(fd) < 0 ? -errno : 0);
 		return 0;
 	}
-	struct io_uring_sqe *sqe = get_sqe(q);
+	struct ioq_op *op;
+	struct io_uring_sqe *sqe = get_sqe(q, tag, &op);
 	if (!sqe)
 		return -EAGAIN;
+	uint64_t idx = sqe->user_data;
 	io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
-	io_uring_sqe_set_data64(sqe, tag);
-	q->inflight++;
+	io_uring_sqe_set_data64(sqe, idx);
 	return 0;
 }
 
@@ -217,12 +325,13 @@ int blk_ioq_fallocate(struct blk_ioq *q, int fd, int mode, uint64_t off, uint64_
 		sync_complete(q, tag, fallocate(fd, mode, (off_t)off, (off_t)len) < 0 ? -errno : 0);
 		return 0;
 	}
-	struct io_uring_sqe *sqe = get_sqe(q);
+	struct ioq_op *op;
+	struct io_uring_sqe *sqe = get_sqe(q, tag, &op);
 	if (!sqe)
 		return -EAGAIN;
+	uint64_t idx = sqe->user_data;
 	io_uring_prep_fallocate(sqe, fd, mode, (off_t)off, (off_t)len);
-	io_uring_sqe_set_data64(sqe, tag);
-	q->inflight++;
+	io_uring_sqe_set_data64(sqe, idx);
 	return 0;
 }
 
@@ -257,12 +366,15 @@ unsigned blk_ioq_reap(struct blk_ioq *q, blk_ioq_done_fn done, void *ctx)
 	}
 	struct io_uring_cqe *cqe;
 	while (io_uring_peek_cqe(&q->ring, &cqe) == 0) {
-		uint64_t tag = io_uring_cqe_get_data64(cqe);
+		uint64_t idx = io_uring_cqe_get_data64(cqe);
 		int64_t res = cqe->res;
 		io_uring_cqe_seen(&q->ring, cqe);
-		q->inflight--;
-		done(ctx, tag, res);
-		n++;
+		unsigned before = q->inflight;
+		complete_cqe(q, idx, res, done, ctx);
+		n += before - q->inflight;
+	}
+	if (blk_ioq_submit(q)) {
+		/* continued transfers: retried at the next reap */
 	}
 	return n;
 }
@@ -283,11 +395,12 @@ void blk_ioq_drain(struct blk_ioq *q, blk_ioq_done_fn done, void *ctx)
 			continue;
 		if (rc < 0)
 			break; /* ring broken: nothing more will complete */
-		uint64_t tag = io_uring_cqe_get_data64(cqe);
+		uint64_t idx = io_uring_cqe_get_data64(cqe);
 		int64_t res = cqe->res;
 		io_uring_cqe_seen(&q->ring, cqe);
-		q->inflight--;
-		done(ctx, tag, res);
+		complete_cqe(q, idx, res, done, ctx);
+		if (blk_ioq_submit(q))
+			break; /* cannot continue a transfer: give up waiting */
 	}
 }
 
@@ -302,6 +415,10 @@ void blk_ioq_destroy(struct blk_ioq *q)
 	blk_ioq_drain(q, ignore_done, NULL);
 	if (q->async)
 		io_uring_queue_exit(&q->ring);
+	for (unsigned i = 0; q->ops && i < q->depth; i++)
+		free(q->ops[i].rest);
+	free(q->ops);
+	free(q->free_ops);
 	free(q->done);
 	free(q);
 }

@@ -121,6 +121,7 @@ static bool handle_exit(struct vcpu *v)
 	case KVM_EXIT_SHUTDOWN:
 		/* Triple fault: a reset request (e.g. reboot=t), treated as reset. */
 		log_warn("vCPU %u: triple fault (shutdown exit), treating as guest reset", v->index);
+		vcpu_log_state(v, LOG_WARN);
 		stop(v, VCPU_STOP_GUEST_SHUTDOWN, "guest triple fault");
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
@@ -281,6 +282,18 @@ void vcpu_log_state(struct vcpu *v, enum log_level level)
 		v->index, (unsigned long long)r.rip, (unsigned long long)r.rsp, (unsigned long long)r.rflags,
 		(unsigned long long)s.cr0, (unsigned long long)s.cr3, (unsigned long long)s.cr4,
 		(unsigned long long)s.efer);
+	log_msg(level, "vCPU %u: rax=0x%llx rbx=0x%llx rcx=0x%llx rdx=0x%llx rsi=0x%llx rdi=0x%llx cs=0x%x ss=0x%x",
+		v->index, (unsigned long long)r.rax, (unsigned long long)r.rbx, (unsigned long long)r.rcx,
+		(unsigned long long)r.rdx, (unsigned long long)r.rsi, (unsigned long long)r.rdi, s.cs.selector,
+		s.ss.selector);
+	log_msg(level, "vCPU %u: gdt=0x%llx/%u idt=0x%llx/%u tr=0x%x cr2=0x%llx apic_base=0x%llx", v->index,
+		(unsigned long long)s.gdt.base, s.gdt.limit, (unsigned long long)s.idt.base, s.idt.limit,
+		s.tr.selector, (unsigned long long)s.cr2, (unsigned long long)s.apic_base);
+	struct kvm_vcpu_events e;
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &e) == 0)
+		log_msg(level, "vCPU %u: exception injected=%u pending=%u nr=%u error=0x%x, interrupt injected=%u nr=%u, nmi=%u",
+			v->index, e.exception.injected, e.exception.pending, e.exception.nr, e.exception.error_code,
+			e.interrupt.injected, e.interrupt.nr, e.nmi.injected);
 }
 
 void vcpu_destroy(struct vcpu *v)
