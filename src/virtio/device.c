@@ -1,4 +1,4 @@
-/* virtio/device.c — the virtio device core and its I/O thread. */
+/* virtio/device.c — the virtio device core and its I/O threads. */
 #include "virtio/device.h"
 
 #include <errno.h>
@@ -11,18 +11,37 @@
 
 #include "util/log.h"
 
+static unsigned thread_of_queue(const struct virtio_device *vdev, unsigned q)
+{
+	return vdev->nr_threads > 1 ? vdev->ops->queue_thread[q] : 0;
+}
+
+static bool ops_valid(const struct virtio_device_ops *ops)
+{
+	if (!ops || !ops->process_queue || ops->nr_queues == 0 || ops->nr_queues > VIRTIO_MAX_QUEUES ||
+	    ops->nr_threads > VIRTIO_MAX_THREADS)
+		return false;
+	for (unsigned q = 0; ops->nr_threads > 1 && q < ops->nr_queues; q++)
+		if (ops->queue_thread[q] >= ops->nr_threads)
+			return false;
+	return true;
+}
+
 int virtio_device_init(struct virtio_device *vdev, const struct virtio_device_ops *ops, void *priv,
 		       const char *name, const struct guest_mem *gm)
 {
 	memset(vdev, 0, sizeof(*vdev));
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vdev->kick_efd[i] = -1;
-	vdev->epfd = vdev->stop_efd = vdev->pause_efd = -1;
-	if (!ops || !ops->process_queue || ops->nr_queues == 0 || ops->nr_queues > VIRTIO_MAX_QUEUES || !gm)
+	for (unsigned i = 0; i < VIRTIO_MAX_THREADS; i++)
+		vdev->threads[i].epfd = -1;
+	vdev->stop_efd = vdev->pause_efd = -1;
+	if (!ops_valid(ops) || !gm)
 		return -EINVAL;
 	vdev->ops = ops;
 	vdev->priv = priv;
 	vdev->gm = gm;
+	vdev->nr_threads = ops->nr_threads ? ops->nr_threads : 1;
 	snprintf(vdev->name, sizeof(vdev->name), "%s", name ? name : ops->name);
 	vdev->device_features = ops->features | VIRTIO_CORE_FEATURES;
 	pthread_mutex_init(&vdev->pause_lock, NULL);
@@ -38,9 +57,14 @@ int virtio_device_init(struct virtio_device *vdev, const struct virtio_device_op
 	}
 	vdev->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vdev->pause_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	vdev->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (vdev->stop_efd < 0 || vdev->pause_efd < 0 || vdev->epfd < 0)
+	if (vdev->stop_efd < 0 || vdev->pause_efd < 0)
 		return -errno;
+	for (unsigned t = 0; t < vdev->nr_threads; t++) {
+		vdev->threads[t].vdev = vdev;
+		vdev->threads[t].epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (vdev->threads[t].epfd < 0)
+			return -errno;
+	}
 	return 0;
 }
 
@@ -65,21 +89,36 @@ static void drain(int efd)
 	(void)!read(efd, &v, sizeof(v));
 }
 
+/* Empty every thread's epoll set (the core's fds and the backend fds). */
+static void unwatch_all(struct virtio_device *vdev)
+{
+	for (unsigned i = 0; i < vdev->nr_backend_fds; i++)
+		epoll_ctl(vdev->threads[vdev->backend_thread[i]].epfd, EPOLL_CTL_DEL, vdev->backend_fds[i], NULL);
+	vdev->nr_backend_fds = 0;
+	for (unsigned i = 0; i < vdev->ops->nr_queues; i++)
+		epoll_ctl(vdev->threads[thread_of_queue(vdev, i)].epfd, EPOLL_CTL_DEL, vdev->kick_efd[i], NULL);
+	for (unsigned t = 0; t < vdev->nr_threads; t++) {
+		epoll_ctl(vdev->threads[t].epfd, EPOLL_CTL_DEL, vdev->stop_efd, NULL);
+		epoll_ctl(vdev->threads[t].epfd, EPOLL_CTL_DEL, vdev->pause_efd, NULL);
+	}
+}
+
+/* stop_efd stays readable until every thread has seen it and been joined. */
+static void stop_threads(struct virtio_device *vdev, unsigned started)
+{
+	kick(vdev->stop_efd);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(vdev->threads[t].thread, NULL);
+	drain(vdev->stop_efd);
+}
+
 static void stop_thread(struct virtio_device *vdev)
 {
 	if (!vdev->running)
 		return;
-	kick(vdev->stop_efd);
-	pthread_join(vdev->thread, NULL);
-	drain(vdev->stop_efd);
+	stop_threads(vdev, vdev->nr_threads);
 	vdev->running = false;
-	for (unsigned i = 0; i < vdev->nr_backend_fds; i++)
-		epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->backend_fds[i], NULL);
-	vdev->nr_backend_fds = 0;
-	for (unsigned i = 0; i < vdev->ops->nr_queues; i++)
-		epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->kick_efd[i], NULL);
-	epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->stop_efd, NULL);
-	epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->pause_efd, NULL);
+	unwatch_all(vdev);
 }
 
 void virtio_device_destroy(struct virtio_device *vdev)
@@ -95,7 +134,8 @@ void virtio_device_destroy(struct virtio_device *vdev)
 		close_fd(&vdev->kick_efd[i]);
 	close_fd(&vdev->stop_efd);
 	close_fd(&vdev->pause_efd);
-	close_fd(&vdev->epfd);
+	for (unsigned t = 0; t < VIRTIO_MAX_THREADS; t++)
+		close_fd(&vdev->threads[t].epfd);
 	vdev->ops = NULL;
 }
 
@@ -141,33 +181,50 @@ static int epoll_watch(int epfd, int fd, int op)
 	return epoll_ctl(epfd, op, fd, &ev) < 0 ? -errno : 0;
 }
 
-int virtio_device_add_fd(struct virtio_device *vdev, int fd)
+int virtio_device_add_thread_fd(struct virtio_device *vdev, unsigned thread, int fd)
 {
-	if (vdev->nr_backend_fds >= VIRTIO_MAX_BACKEND_FDS || fd < 0)
+	if (vdev->nr_backend_fds >= VIRTIO_MAX_BACKEND_FDS || fd < 0 || thread >= vdev->nr_threads)
 		return -EINVAL;
-	int rc = epoll_watch(vdev->epfd, fd, EPOLL_CTL_ADD);
+	int rc = epoll_watch(vdev->threads[thread].epfd, fd, EPOLL_CTL_ADD);
 	if (rc == -EPERM)
 		rc = 0; /* a regular file (e.g. rng source): always ready, not pollable */
 	else if (rc)
 		return rc;
+	vdev->backend_thread[vdev->nr_backend_fds] = (uint8_t)thread;
 	vdev->backend_fds[vdev->nr_backend_fds++] = fd;
 	return 0;
 }
 
-void virtio_device_watch_fd(struct virtio_device *vdev, int fd, bool on)
+int virtio_device_add_fd(struct virtio_device *vdev, int fd)
 {
-	struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.fd = fd};
-	epoll_ctl(vdev->epfd, EPOLL_CTL_MOD, fd, &ev);
+	return virtio_device_add_thread_fd(vdev, 0, fd);
 }
 
+void virtio_device_watch_fd(struct virtio_device *vdev, int fd, bool on)
+{
+	for (unsigned i = 0; i < vdev->nr_backend_fds; i++) {
+		if (vdev->backend_fds[i] == fd) {
+			int epfd = vdev->threads[vdev->backend_thread[i]].epfd;
+			if (on)
+				(void)epoll_watch(epfd, fd, EPOLL_CTL_ADD); /* EEXIST: already watched */
+			else
+				epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); /* ENOENT: already off */
+			return;
+		}
+	}
+}
+
+/* A parked thread waits until resume; the pauser waits for all of them. */
 static void park(struct virtio_device *vdev)
 {
 	pthread_mutex_lock(&vdev->pause_lock);
-	vdev->paused = true;
-	pthread_cond_broadcast(&vdev->pause_cond);
-	while (vdev->pause_requested)
-		pthread_cond_wait(&vdev->pause_cond, &vdev->pause_lock);
-	vdev->paused = false;
+	if (vdev->pause_requested) {
+		vdev->nr_paused++;
+		pthread_cond_broadcast(&vdev->pause_cond);
+		while (vdev->pause_requested)
+			pthread_cond_wait(&vdev->pause_cond, &vdev->pause_lock);
+		vdev->nr_paused--;
+	}
 	pthread_mutex_unlock(&vdev->pause_lock);
 }
 
@@ -183,12 +240,30 @@ static void run_queue(struct virtio_device *vdev, unsigned q)
 										   : "bad request");
 }
 
+/* One ready fd on thread t: a kick of one of its queues or a backend fd. */
+static void thread_event(struct virtio_device *vdev, unsigned t, int fd)
+{
+	for (unsigned q = 0; q < vdev->ops->nr_queues; q++) {
+		if (fd == vdev->kick_efd[q] && thread_of_queue(vdev, q) == t) {
+			drain(fd);
+			run_queue(vdev, q);
+			return;
+		}
+	}
+	if (vdev->ops->backend_event && !(atomic_load(&vdev->status) & VIRTIO_STATUS_NEEDS_RESET)) {
+		if (vdev->ops->backend_event(vdev->priv, vdev, fd) < 0)
+			virtio_device_set_needs_reset(vdev, "bad request");
+	}
+}
+
 static void *io_thread(void *arg)
 {
-	struct virtio_device *vdev = arg;
+	struct virtio_io_thread *th = arg;
+	struct virtio_device *vdev = th->vdev;
+	unsigned t = (unsigned)(th - vdev->threads);
 	for (;;) {
 		struct epoll_event evs[8];
-		int n = epoll_wait(vdev->epfd, evs, 8, -1);
+		int n = epoll_wait(th->epfd, evs, 8, -1);
 		if (n < 0 && errno != EINTR) {
 			log_error("virtio %s: epoll_wait: %s", vdev->name, strerror(errno));
 			return NULL;
@@ -196,58 +271,57 @@ static void *io_thread(void *arg)
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 			if (fd == vdev->stop_efd)
-				return NULL;
-			if (fd == vdev->pause_efd) {
-				drain(fd);
-				park(vdev);
-				continue;
-			}
-			bool handled = false;
-			for (unsigned q = 0; q < vdev->ops->nr_queues && !handled; q++) {
-				if (fd == vdev->kick_efd[q]) {
-					drain(fd);
-					run_queue(vdev, q);
-					handled = true;
-				}
-			}
-			if (!handled && vdev->ops->backend_event &&
-			    !(atomic_load(&vdev->status) & VIRTIO_STATUS_NEEDS_RESET)) {
-				if (vdev->ops->backend_event(vdev->priv, vdev, fd) < 0)
-					virtio_device_set_needs_reset(vdev, "bad request");
-			}
+				return NULL; /* left readable for the other threads */
+			if (fd == vdev->pause_efd)
+				park(vdev); /* drained by resume */
+			else
+				thread_event(vdev, t, fd);
 		}
 	}
+}
+
+/* Each thread's epoll set: its queues' kicks, stop and pause. */
+static int watch_core_fds(struct virtio_device *vdev)
+{
+	int rc = 0;
+	for (unsigned i = 0; i < vdev->ops->nr_queues && !rc; i++)
+		rc = epoll_watch(vdev->threads[thread_of_queue(vdev, i)].epfd, vdev->kick_efd[i], EPOLL_CTL_ADD);
+	for (unsigned t = 0; t < vdev->nr_threads && !rc; t++) {
+		rc = epoll_watch(vdev->threads[t].epfd, vdev->stop_efd, EPOLL_CTL_ADD);
+		if (!rc)
+			rc = epoll_watch(vdev->threads[t].epfd, vdev->pause_efd, EPOLL_CTL_ADD);
+	}
+	return rc;
+}
+
+/* Start every I/O thread; on failure the ones started are stopped again. */
+static int start_threads(struct virtio_device *vdev)
+{
+	/* The I/O threads must not take the control thread's signals. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = 0;
+	unsigned t = 0;
+	for (; t < vdev->nr_threads && !rc; t++)
+		rc = -pthread_create(&vdev->threads[t].thread, NULL, io_thread, &vdev->threads[t]);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		stop_threads(vdev, t - 1);
+	return rc;
 }
 
 int virtio_device_activate(struct virtio_device *vdev)
 {
 	if (vdev->running)
 		return -EBUSY;
-	int rc = 0;
-	for (unsigned i = 0; i < vdev->ops->nr_queues && !rc; i++)
-		rc = epoll_watch(vdev->epfd, vdev->kick_efd[i], EPOLL_CTL_ADD);
-	if (!rc)
-		rc = epoll_watch(vdev->epfd, vdev->stop_efd, EPOLL_CTL_ADD);
-	if (!rc)
-		rc = epoll_watch(vdev->epfd, vdev->pause_efd, EPOLL_CTL_ADD);
+	int rc = watch_core_fds(vdev);
 	if (!rc && vdev->ops->activate)
 		rc = vdev->ops->activate(vdev->priv, vdev);
-	if (!rc) {
-		/* The I/O thread must not take the control thread's signals. */
-		sigset_t all, old;
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		rc = -pthread_create(&vdev->thread, NULL, io_thread, vdev);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
+	if (!rc)
+		rc = start_threads(vdev);
 	if (rc) {
-		for (unsigned i = 0; i < vdev->nr_backend_fds; i++)
-			epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->backend_fds[i], NULL);
-		vdev->nr_backend_fds = 0;
-		for (unsigned i = 0; i < vdev->ops->nr_queues; i++)
-			epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->kick_efd[i], NULL);
-		epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->stop_efd, NULL);
-		epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, vdev->pause_efd, NULL);
+		unwatch_all(vdev);
 		vdev->running = false;
 		return rc;
 	}
@@ -264,8 +338,8 @@ void virtio_device_pause(struct virtio_device *vdev)
 		return;
 	pthread_mutex_lock(&vdev->pause_lock);
 	vdev->pause_requested = true;
-	kick(vdev->pause_efd);
-	while (!vdev->paused)
+	kick(vdev->pause_efd); /* level-triggered: every thread sees it */
+	while (vdev->nr_paused < vdev->nr_threads)
 		pthread_cond_wait(&vdev->pause_cond, &vdev->pause_lock);
 	pthread_mutex_unlock(&vdev->pause_lock);
 }
@@ -274,6 +348,7 @@ void virtio_device_resume(struct virtio_device *vdev)
 {
 	pthread_mutex_lock(&vdev->pause_lock);
 	vdev->pause_requested = false;
+	drain(vdev->pause_efd);
 	pthread_cond_broadcast(&vdev->pause_cond);
 	pthread_mutex_unlock(&vdev->pause_lock);
 }

@@ -2,10 +2,14 @@
  *
  * A device type is an ops table (struct virtio_device_ops) plus a private
  * state pointer. The core owns the virtqueues, one kick eventfd per queue,
- * the feature words and the device status byte, and runs ONE I/O thread per
- * device while the driver has it live (DRIVER_OK): the thread waits (epoll)
- * on the queue kick eventfds, on backend fds the device registers, and on a
- * stop and a pause eventfd, so a vCPU never blocks on device I/O.
+ * the feature words and the device status byte, and runs the device's I/O
+ * threads while the driver has it live (DRIVER_OK). A device has one I/O
+ * thread, or declares several (ops->nr_threads) and maps each queue to one
+ * of them (ops->queue_thread[q], e.g. one thread per net queue pair or per
+ * blk queue). Each thread waits (epoll) on the kick eventfds of its queues,
+ * on the backend fds the device registered for it, and on the device's stop
+ * and pause eventfds, so a vCPU never blocks on device I/O. A queue and the
+ * backend fds of one thread are only ever served by that thread.
  *
  * Transport (virtio_pci.c) duties: translate the driver's register accesses
  * into virtio_device_* calls; deliver interrupts through the hooks in
@@ -13,9 +17,10 @@
  * thread.
  *
  * Threads: set-up/reset/activate calls come from the transport (a vCPU
- * thread) under the transport's lock. While the I/O thread runs, queue state
- * belongs to it; virtio_device_reset() stops and joins it before touching the
- * queues. `status` is atomic: the I/O thread may OR in NEEDS_RESET.
+ * thread) under the transport's lock. While the I/O threads run, a queue's
+ * state belongs to its thread; virtio_device_reset() stops and joins all of
+ * them before touching the queues. `status` is atomic: any I/O thread may OR
+ * in NEEDS_RESET.
  */
 #ifndef NIMBUS_VIRTIO_DEVICE_H
 #define NIMBUS_VIRTIO_DEVICE_H
@@ -28,8 +33,9 @@
 #include "mem/guest_mem.h"
 #include "virtio/queue.h"
 
-#define VIRTIO_MAX_QUEUES 8
-#define VIRTIO_MAX_BACKEND_FDS 4
+#define VIRTIO_MAX_QUEUES 17 /* 8 net queue pairs + the control queue */
+#define VIRTIO_MAX_THREADS 8
+#define VIRTIO_MAX_BACKEND_FDS 8
 
 /* Device status bits (virtio 1.2, 2.1). */
 #define VIRTIO_STATUS_ACKNOWLEDGE 1u
@@ -53,7 +59,8 @@ struct virtio_device;
 /* What a device type implements. `priv` is the pointer the type's create
  * function returned. Everything is called with the device quiescent (no I/O
  * thread) except process_queue and backend_event, which run on the I/O
- * thread only. */
+ * thread of the queue or fd only (with several threads, concurrently for
+ * different threads: the device keeps per-thread state apart). */
 struct virtio_device_ops {
 	const char *name;     /* "rng", "console" */
 	uint16_t device_id;   /* VIRTIO_ID_* */
@@ -62,6 +69,10 @@ struct virtio_device_ops {
 	uint16_t queue_size;  /* max size of each queue, power of two */
 	uint32_t config_size; /* bytes of device-specific config (0 = none) */
 	uint16_t pci_class;   /* PCI class << 8 | subclass, for the transport */
+	/* I/O threads: 0 or 1 = one thread serves every queue; else queue q is
+	 * served by thread queue_thread[q] (< nr_threads <= VIRTIO_MAX_THREADS). */
+	unsigned nr_threads;
+	uint8_t queue_thread[VIRTIO_MAX_QUEUES];
 	/* Device config space access; [off, off+len) is inside config_size.
 	 * Called on vCPU threads: the device synchronizes itself. May be NULL. */
 	void (*config_read)(void *priv, uint32_t off, uint8_t *data, uint32_t len);
@@ -103,15 +114,22 @@ struct virtio_device {
 	uint64_t driver_features; /* accepted at FEATURES_OK */
 	_Atomic uint8_t status;
 
-	/* I/O thread */
-	pthread_t thread;
+	/* I/O threads (stop_efd and pause_efd are watched by all of them) */
+	struct virtio_io_thread {
+		struct virtio_device *vdev;
+		pthread_t thread;
+		int epfd;
+	} threads[VIRTIO_MAX_THREADS];
+	unsigned nr_threads; /* 1..VIRTIO_MAX_THREADS, from ops */
 	bool running;
-	int epfd, stop_efd, pause_efd;
+	int stop_efd, pause_efd;
 	int backend_fds[VIRTIO_MAX_BACKEND_FDS];
+	uint8_t backend_thread[VIRTIO_MAX_BACKEND_FDS];
 	unsigned nr_backend_fds;
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
-	bool pause_requested, paused;
+	bool pause_requested;
+	unsigned nr_paused; /* threads parked */
 };
 
 /* Create the core for a device type. Returns 0, -EINVAL (bad ops), -errno
@@ -128,8 +146,8 @@ void virtio_device_reset(struct virtio_device *vdev);
 /* DRIVER_OK: ops->activate, start the I/O thread. 0 or -errno. */
 __attribute__((warn_unused_result)) int virtio_device_activate(struct virtio_device *vdev);
 
-/* Pause/resume the I/O thread (VM pause, snapshots). pause returns once the
- * thread is parked (no-op if it does not run). */
+/* Pause/resume the I/O threads (VM pause, snapshots). pause returns once
+ * every thread is parked (no-op if they do not run). */
 void virtio_device_pause(struct virtio_device *vdev);
 void virtio_device_resume(struct virtio_device *vdev);
 
@@ -138,9 +156,15 @@ void virtio_device_resume(struct virtio_device *vdev);
 int virtio_device_kick_fd(const struct virtio_device *vdev, unsigned q);
 
 /* For device code on the I/O thread: */
-/* Watch a backend fd (EPOLLIN) — only from ops->activate. 0 or -errno. */
+/* Watch a backend fd (EPOLLIN) on I/O thread 0 — only from ops->activate.
+ * 0 or -errno. */
 __attribute__((warn_unused_result)) int virtio_device_add_fd(struct virtio_device *vdev, int fd);
-/* Stop/start watching a registered fd (e.g. no guest buffers to fill). */
+/* The same for I/O thread `thread` (< nr_threads). */
+__attribute__((warn_unused_result)) int virtio_device_add_thread_fd(struct virtio_device *vdev, unsigned thread,
+								    int fd);
+/* Stop/start watching a registered fd (e.g. no guest buffers to fill): the
+ * fd leaves/rejoins its thread's epoll set, so not even an error condition
+ * on it wakes the thread while off. No-op for an fd never registered. */
 void virtio_device_watch_fd(struct virtio_device *vdev, int fd, bool on);
 /* After pushing used buffers: interrupt the guest if the queue wants it. */
 void virtio_device_signal_queue(struct virtio_device *vdev, unsigned q);
