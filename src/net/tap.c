@@ -70,40 +70,57 @@ static int configure(const char *ifname, const char *ip, const char *mask, char 
 	return rc;
 }
 
-int tap_open(const struct tap_params *p, int *fd, char ifname[TAP_NAME_MAX], char *err, size_t errlen)
+/* One TUNSETIFF on a new /dev/net/tun fd; *f is the caller's. */
+static int open_queue(const char *name, short flags, char ifname[TAP_NAME_MAX], int *f, char *err, size_t errlen)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errmsg_set(err, errlen, -errno, "--net: cannot open /dev/net/tun: %s%s", strerror(errno),
+			    errno == ENOENT ? " (is the tun module loaded?)" : "");
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = flags;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int e = errno;
+		close(fd);
+		return errmsg_set(err, errlen, -e, "--net tap=%s: cannot open the tap: %s%s", name, strerror(e),
+			    e == EPERM ? " (needs CAP_NET_ADMIN or a tap owned by this user)"
+			    : e == EBUSY ? " (in use, or not a tap with these flags)"
+			    : e == EINVAL && (flags & IFF_MULTI_QUEUE) ? " (a tap made without multi-queue?)" : "");
+	}
+	snprintf(ifname, TAP_NAME_MAX, "%s", ifr.ifr_name);
+	int rc = set_vnet_and_nonblock(fd, ifname, err, errlen);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	*f = fd;
+	return 0;
+}
+
+int tap_open(const struct tap_params *p, int *fds, char ifname[TAP_NAME_MAX], char *err, size_t errlen)
 {
 	const char *name = p->name ? p->name : "";
 	if (strlen(name) >= IFNAMSIZ)
 		return errmsg_set(err, errlen, -EINVAL, "--net tap=%s: interface names have at most %d characters", name,
 			    IFNAMSIZ - 1);
-	int f = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (f < 0)
-		return errmsg_set(err, errlen, -errno, "--net: cannot open /dev/net/tun: %s%s", strerror(errno),
-			    errno == ENOENT ? " (is the tun module loaded?)" : "");
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(f, TUNSETIFF, &ifr) < 0) {
-		int e = errno;
-		close(f);
-		return errmsg_set(err, errlen, -e, "--net tap=%s: cannot open the tap: %s%s", name, strerror(e),
-			    e == EPERM ? " (needs CAP_NET_ADMIN or a tap owned by this user)"
-			    : e == EBUSY ? " (in use, or not a tap with these flags)" : "");
-	}
-	snprintf(ifname, TAP_NAME_MAX, "%s", ifr.ifr_name);
-	int rc = set_vnet_and_nonblock(f, ifname, err, errlen);
+	unsigned nq = p->queues ? p->queues : 1;
+	short flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (nq > 1 ? IFF_MULTI_QUEUE : 0);
+	int rc = 0;
+	unsigned opened = 0;
+	/* The first queue creates or finds the tap; the others join it by name. */
+	while (opened < nq && !(rc = open_queue(opened ? ifname : name, flags, ifname, &fds[opened], err, errlen)))
+		opened++;
 	if (!rc && p->ip && *p->ip)
 		rc = configure(ifname, p->ip, p->mask, err, errlen);
-	if (rc) {
-		close(f);
-		return rc;
-	}
-	*fd = f;
-	return 0;
+	if (rc)
+		for (unsigned j = 0; j < opened; j++)
+			close(fds[j]);
+	return rc;
 }
 
-int tap_adopt_fd(int fd, char ifname[TAP_NAME_MAX], char *err, size_t errlen)
+int tap_adopt_fd(int fd, bool multi_queue, char ifname[TAP_NAME_MAX], char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
@@ -113,6 +130,9 @@ int tap_adopt_fd(int fd, char ifname[TAP_NAME_MAX], char *err, size_t errlen)
 		return errmsg_set(err, errlen, -EINVAL, "--net fd=%d: not a tap device (%s)", fd, strerror(errno));
 	if (!(ifr.ifr_flags & IFF_TAP) || !(ifr.ifr_flags & IFF_NO_PI) || !(ifr.ifr_flags & IFF_VNET_HDR))
 		return errmsg_set(err, errlen, -EINVAL, "--net fd=%d: the tap needs IFF_TAP, IFF_NO_PI and IFF_VNET_HDR", fd);
+	if (multi_queue && !(ifr.ifr_flags & IFF_MULTI_QUEUE))
+		return errmsg_set(err, errlen, -EINVAL, "--net fd=%d: several queue pairs need a tap opened with IFF_MULTI_QUEUE",
+			    fd);
 	snprintf(ifname, TAP_NAME_MAX, "%s", ifr.ifr_name);
 	return set_vnet_and_nonblock(fd, ifname, err, errlen);
 }

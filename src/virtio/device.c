@@ -174,6 +174,12 @@ int virtio_device_kick_fd(const struct virtio_device *vdev, unsigned q)
 	return q < vdev->ops->nr_queues ? vdev->kick_efd[q] : -1;
 }
 
+void virtio_device_kick_queue(struct virtio_device *vdev, unsigned q)
+{
+	if (q < vdev->ops->nr_queues)
+		kick(vdev->kick_efd[q]);
+}
+
 /* epoll data: fd number; queue kicks are looked up by fd. */
 static int epoll_watch(int epfd, int fd, int op)
 {

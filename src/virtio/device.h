@@ -155,6 +155,10 @@ void virtio_device_resume(struct virtio_device *vdev);
  * registers it as a KVM ioeventfd, or writes it itself). */
 int virtio_device_kick_fd(const struct virtio_device *vdev, unsigned q);
 
+/* Make queue q's thread run process_queue(q) as if the driver had notified
+ * (e.g. to hand it work from another thread). Any thread. */
+void virtio_device_kick_queue(struct virtio_device *vdev, unsigned q);
+
 /* For device code on the I/O thread: */
 /* Watch a backend fd (EPOLLIN) on I/O thread 0 — only from ops->activate.
  * 0 or -errno. */

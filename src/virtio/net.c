@@ -1,11 +1,15 @@
 /* virtio/net.c — virtio network device (virtio 1.2, 5.1) over a tap.
  *
- * See net.h for the data path. One I/O thread per device (the device core's)
- * serves both queues and the tap fd. The tap fd is non-blocking.
+ * See net.h for the data path. Each queue pair (its two queues and its tap
+ * queue fd) is served by its own I/O thread of the device core and keeps its
+ * state in its own struct net_pair; only the counters totals and the active
+ * pair count are shared (atomics). The tap fds are non-blocking.
  */
 #include "virtio/net.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <net/if.h>
 #include <linux/if_tun.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +19,6 @@
 
 #include "util/log.h"
 
-#define RXQ 0
-#define TXQ 1
 #define RX_BUDGET 64 /* frames per tap wake-up before other events get a turn */
 
 /* ---- pure buffer logic ---- */
@@ -144,25 +146,71 @@ enum virtio_net_rx_result virtio_net_rx_fill(struct virtio_net_rx *rx, const str
 	return VIRTIO_NET_RX_MORE;
 }
 
+uint32_t virtio_net_ctrl(const struct virtq_chain *c, uint64_t features, uint16_t max_pairs, uint16_t *set_pairs)
+{
+	*set_pairs = 0;
+	uint8_t *ackp = c->in_len ? in_byte(c, 0) : NULL;
+	if (!ackp)
+		return 0; /* nowhere to put the ack */
+	uint8_t ack = VIRTIO_NET_ERR;
+	if (c->out_len == 4) { /* the only command answered OK has 2 data bytes */
+		uint8_t cmd[4];
+		uint32_t len = 0;
+		for (uint32_t i = 0; i < c->nr_out && len + c->segs[i].len <= sizeof(cmd); i++) {
+			memcpy(cmd + len, c->segs[i].host, c->segs[i].len); /* copy once, then use the copy */
+			len += c->segs[i].len;
+		}
+		if (len == sizeof(cmd) && cmd[0] == VIRTIO_NET_CTRL_MQ && cmd[1] == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
+		    has(features, VIRTIO_NET_F_MQ)) {
+			uint16_t pairs = (uint16_t)(cmd[2] | cmd[3] << 8);
+			if (pairs >= 1 && pairs <= max_pairs) {
+				*set_pairs = pairs;
+				ack = VIRTIO_NET_OK;
+			}
+		}
+	}
+	*ackp = ack;
+	return 1;
+}
+
 /* ---- the device ---- */
 
-struct net {
-	struct virtio_device_ops ops; /* per instance: queue size */
+/* One queue pair: touched only by its own I/O thread (and by
+ * activate/reset while no thread runs). */
+struct net_pair {
+	unsigned idx;
 	int tap;
-	uint8_t config[VIRTIO_NET_CONFIG_SIZE];
-	struct virtio_net_counters cnt;
 	bool tap_watched;
+	bool attached;   /* tap queue attached (TUNSETQUEUE) */
 	bool rx_pending; /* rx.frame holds a frame not yet (fully) placed */
+	struct virtio_net_counters cnt;
 	struct virtio_net_rx rx;
 	uint8_t rxbuf[VIRTIO_NET_HDR_LEN + VIRTIO_NET_MAX_FRAME];
 	struct virtio_net_tx tx;
 	struct virtq_chain chain; /* large: off the thread's stack */
 };
 
-static void count(_Atomic uint64_t *c, uint64_t n)
+struct net {
+	struct virtio_device_ops ops; /* per instance: queues, threads */
+	unsigned nr_pairs;
+	_Atomic unsigned active_pairs;
+	uint8_t config[VIRTIO_NET_CONFIG_SIZE];
+	struct virtio_net_counters cnt; /* totals of all pairs */
+	struct virtq_chain ctrl_chain;  /* control queue: pair 0's thread */
+	struct net_pair *pairs[VIRTIO_NET_MAX_PAIRS];
+};
+
+static void add(_Atomic uint64_t *c, uint64_t v)
 {
-	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
 }
+
+/* Count in the pair's counters and the device totals. */
+#define COUNT(n, p, field, v)                                                                      \
+	do {                                                                                       \
+		add(&(p)->cnt.field, (v));                                                         \
+		add(&(n)->cnt.field, (v));                                                         \
+	} while (0)
 
 static void net_config_read(void *priv, uint32_t off, uint8_t *data, uint32_t len)
 {
@@ -176,34 +224,23 @@ static void log_drop(const char *what, int err)
 	log_ratelimited(&rl, LOG_WARN, "virtio-net: %s dropped: %s", what, strerror(err));
 }
 
-static int net_tx(struct net *n, struct virtio_device *vdev)
+/* Handle one popped chain of a drained queue: the used length, or -EINVAL. */
+typedef int (*chain_fn)(struct net *n, struct net_pair *p, struct virtio_device *vdev, struct virtq_chain *c);
+
+/* The race-free drain loop of queue.h over queue q, chains into *c. */
+static int drain_queue(struct net *n, struct net_pair *p, struct virtio_device *vdev, unsigned q,
+		       struct virtq_chain *c, chain_fn fn)
 {
-	struct virtq *vq = &vdev->queues[TXQ];
+	struct virtq *vq = &vdev->queues[q];
 	int rc;
 	for (;;) {
 		virtq_disable_notify(vq);
-		while ((rc = virtq_pop(vq, vdev->gm, &n->chain)) == 1) {
-			int prc = virtio_net_tx_parse(&n->chain, vdev->driver_features, &n->tx);
-			if (prc) {
-				count(&n->cnt.tx_drops, 1);
-				log_drop("tx packet", -prc);
-			} else {
-				ssize_t w;
-				do
-					w = writev(n->tap, n->tx.iov, (int)n->tx.iovcnt);
-				while (w < 0 && errno == EINTR);
-				if (w < 0) {
-					count(&n->cnt.tx_drops, 1);
-					log_drop("tx packet (tap write)", errno);
-				} else {
-					count(&n->cnt.tx_frames, 1);
-					count(&n->cnt.tx_bytes, n->tx.frame_len);
-				}
-			}
-			if (virtq_push(vq, n->chain.head, 0))
+		while ((rc = virtq_pop(vq, vdev->gm, c)) == 1) {
+			int len = fn(n, p, vdev, c);
+			if (len < 0 || virtq_push(vq, c->head, (uint32_t)len))
 				return -EINVAL;
 		}
-		virtio_device_signal_queue(vdev, TXQ);
+		virtio_device_signal_queue(vdev, q);
 		if (rc < 0)
 			return -EINVAL;
 		if (!virtq_enable_notify(vq))
@@ -211,53 +248,75 @@ static int net_tx(struct net *n, struct virtio_device *vdev)
 	}
 }
 
-static void watch_tap(struct net *n, struct virtio_device *vdev, bool on)
+static int tx_one(struct net *n, struct net_pair *p, struct virtio_device *vdev, struct virtq_chain *c)
 {
-	if (n->tap_watched != on) {
-		virtio_device_watch_fd(vdev, n->tap, on);
-		n->tap_watched = on;
+	int prc = virtio_net_tx_parse(c, vdev->driver_features, &p->tx);
+	if (prc) {
+		COUNT(n, p, tx_drops, 1);
+		log_drop("tx packet", -prc);
+		return 0;
+	}
+	ssize_t w;
+	do
+		w = writev(p->tap, p->tx.iov, (int)p->tx.iovcnt);
+	while (w < 0 && errno == EINTR);
+	if (w < 0) {
+		COUNT(n, p, tx_drops, 1);
+		log_drop("tx packet (tap write)", errno);
+	} else {
+		COUNT(n, p, tx_frames, 1);
+		COUNT(n, p, tx_bytes, p->tx.frame_len);
+	}
+	return 0;
+}
+
+static void watch_tap(struct net_pair *p, struct virtio_device *vdev, bool on)
+{
+	if (p->tap_watched != on) {
+		virtio_device_watch_fd(vdev, p->tap, on);
+		p->tap_watched = on;
 	}
 }
 
 /* Push the chains used for the current frame (with 0 length when dropped). */
-static int rx_complete(struct net *n, struct virtq *vq, bool dropped)
+static int rx_complete(struct net_pair *p, struct virtq *vq, bool dropped)
 {
-	for (uint16_t i = 0; i < n->rx.nbufs; i++)
-		if (virtq_push(vq, n->rx.used[i].head, dropped ? 0 : n->rx.used[i].len))
+	for (uint16_t i = 0; i < p->rx.nbufs; i++)
+		if (virtq_push(vq, p->rx.used[i].head, dropped ? 0 : p->rx.used[i].len))
 			return -EINVAL;
-	n->rx_pending = false;
+	p->rx_pending = false;
 	return 0;
 }
 
 /* Place the pending frame. 1: delivered or dropped, 0: waiting for guest
  * buffers (tap unwatched), -EINVAL: broken ring. */
-static int rx_deliver(struct net *n, struct virtio_device *vdev)
+static int rx_deliver(struct net *n, struct net_pair *p, struct virtio_device *vdev)
 {
-	struct virtq *vq = &vdev->queues[RXQ];
+	struct virtq *vq = &vdev->queues[2 * p->idx];
 	bool mrg = has(vdev->driver_features, VIRTIO_NET_F_MRG_RXBUF);
-	while (n->rx_pending) {
-		int rc = virtq_pop(vq, vdev->gm, &n->chain);
+	while (p->rx_pending) {
+		int rc = virtq_pop(vq, vdev->gm, &p->chain);
 		if (rc < 0)
 			return -EINVAL;
 		if (rc == 0) {
 			if (virtq_enable_notify(vq))
 				continue; /* buffers arrived meanwhile */
-			watch_tap(n, vdev, false); /* resumed by the guest's rx kick */
+			watch_tap(p, vdev, false); /* resumed by the guest's rx kick */
 			return 0;
 		}
-		switch (virtio_net_rx_fill(&n->rx, &n->chain, mrg, vq->size)) {
+		switch (virtio_net_rx_fill(&p->rx, &p->chain, mrg, vq->size)) {
 		case VIRTIO_NET_RX_MORE:
 			break;
 		case VIRTIO_NET_RX_DONE:
-			count(&n->cnt.rx_frames, 1);
-			count(&n->cnt.rx_bytes, n->rx.len - VIRTIO_NET_HDR_LEN);
-			if (rx_complete(n, vq, false))
+			COUNT(n, p, rx_frames, 1);
+			COUNT(n, p, rx_bytes, p->rx.len - VIRTIO_NET_HDR_LEN);
+			if (rx_complete(p, vq, false))
 				return -EINVAL;
 			break;
 		case VIRTIO_NET_RX_DROP:
-			count(&n->cnt.rx_drops, 1);
+			COUNT(n, p, rx_drops, 1);
 			log_drop("rx frame (guest buffers too small or malformed)", EMSGSIZE);
-			if (rx_complete(n, vq, true))
+			if (rx_complete(p, vq, true))
 				return -EINVAL;
 			break;
 		}
@@ -266,14 +325,14 @@ static int rx_deliver(struct net *n, struct virtio_device *vdev)
 }
 
 /* Read frames from the tap and deliver them, up to RX_BUDGET. */
-static int net_rx(struct net *n, struct virtio_device *vdev)
+static int net_rx(struct net *n, struct net_pair *p, struct virtio_device *vdev)
 {
 	int rc = 0;
 	for (unsigned budget = RX_BUDGET; budget; budget--) {
-		if (!n->rx_pending) {
+		if (!p->rx_pending) {
 			ssize_t r;
 			do
-				r = read(n->tap, n->rxbuf, sizeof(n->rxbuf));
+				r = read(p->tap, p->rxbuf, sizeof(p->rxbuf));
 			while (r < 0 && errno == EINTR);
 			if (r < 0) {
 				if (errno != EAGAIN)
@@ -281,41 +340,114 @@ static int net_rx(struct net *n, struct virtio_device *vdev)
 				break;
 			}
 			if ((size_t)r <= VIRTIO_NET_HDR_LEN) {
-				count(&n->cnt.rx_drops, 1);
+				COUNT(n, p, rx_drops, 1);
 				continue;
 			}
-			virtio_net_rx_start(&n->rx, n->rxbuf, (size_t)r);
-			n->rx_pending = true;
+			virtio_net_rx_start(&p->rx, p->rxbuf, (size_t)r);
+			p->rx_pending = true;
 		}
-		rc = rx_deliver(n, vdev);
+		rc = rx_deliver(n, p, vdev);
 		if (rc <= 0)
 			break;
 		rc = 0;
 	}
-	virtio_device_signal_queue(vdev, RXQ);
+	virtio_device_signal_queue(vdev, 2 * p->idx);
 	return rc < 0 ? -EINVAL : 0;
+}
+
+/* Attach or detach the pair's tap queue. The fd leaves the epoll set before
+ * a detach (a detached tap queue polls as an error) and rejoins it after an
+ * attach. A failed ioctl (e.g. an fd= tap this process may not attach) is
+ * logged; the pair then stays as it was on the host side. */
+static void set_attached(struct net_pair *p, struct virtio_device *vdev, bool on)
+{
+	if (p->attached == on)
+		return;
+	if (!on)
+		watch_tap(p, vdev, false);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = on ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+	if (ioctl(p->tap, TUNSETQUEUE, &ifr) < 0) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_INIT;
+		log_ratelimited(&rl, LOG_WARN, "virtio-net: pair %u: cannot %s the tap queue: %s", p->idx,
+				on ? "attach" : "detach", strerror(errno));
+	}
+	p->attached = on;
+	if (on)
+		watch_tap(p, vdev, true);
+}
+
+/* On the pair's thread: follow the active pair count. An inactive pair
+ * drops the frame it was placing. 0 or -EINVAL (broken ring). */
+static int pair_sync(struct net *n, struct net_pair *p, struct virtio_device *vdev)
+{
+	bool want = p->idx < atomic_load(&n->active_pairs);
+	if (want == p->attached)
+		return 0;
+	if (!want && p->rx_pending) {
+		COUNT(n, p, rx_drops, 1);
+		if (rx_complete(p, &vdev->queues[2 * p->idx], true))
+			return -EINVAL;
+	}
+	set_attached(p, vdev, want);
+	return 0;
+}
+
+static int ctrl_one(struct net *n, struct net_pair *p, struct virtio_device *vdev, struct virtq_chain *c)
+{
+	(void)p;
+	uint16_t pairs;
+	uint32_t len = virtio_net_ctrl(c, vdev->driver_features, (uint16_t)n->nr_pairs, &pairs);
+	if (pairs && pairs != atomic_load(&n->active_pairs)) {
+		atomic_store(&n->active_pairs, pairs);
+		for (unsigned i = 0; i < n->nr_pairs; i++)
+			virtio_device_kick_queue(vdev, 2 * i); /* each pair's thread syncs itself */
+		log_info("virtio-net: %u queue pair(s) active", pairs);
+	}
+	return (int)len;
+}
+
+/* The control queue's index for the negotiated features (-1: none). */
+static int ctrl_queue(const struct net *n, uint64_t features)
+{
+	if (n->nr_pairs < 2 || !has(features, VIRTIO_NET_F_CTRL_VQ))
+		return -1;
+	return has(features, VIRTIO_NET_F_MQ) ? (int)(2 * n->nr_pairs) : 2;
 }
 
 static int net_process(void *priv, struct virtio_device *vdev, unsigned q)
 {
 	struct net *n = priv;
-	if (q == TXQ)
-		return net_tx(n, vdev);
-	/* rx kick: the guest added buffers */
-	if (!vdev->queues[RXQ].ready)
+	if ((int)q == ctrl_queue(n, vdev->driver_features))
+		return drain_queue(n, NULL, vdev, q, &n->ctrl_chain, ctrl_one);
+	if (q / 2 >= n->nr_pairs)
+		return 0; /* the control queue's slot when it is not negotiated */
+	struct net_pair *p = n->pairs[q / 2];
+	if (q % 2)
+		return drain_queue(n, p, vdev, q, &p->chain, tx_one);
+	/* rx kick: the guest added buffers, or the active pair count changed */
+	if (!vdev->queues[q].ready)
 		return 0;
-	int rc = net_rx(n, vdev);
-	if (!rc && !n->rx_pending)
-		watch_tap(n, vdev, true);
+	if (pair_sync(n, p, vdev))
+		return -EINVAL;
+	if (!p->attached)
+		return 0;
+	int rc = net_rx(n, p, vdev);
+	if (!rc && !p->rx_pending)
+		watch_tap(p, vdev, true);
 	return rc;
 }
 
 static int net_backend_event(void *priv, struct virtio_device *vdev, int fd)
 {
 	struct net *n = priv;
-	if (fd != n->tap || !vdev->queues[RXQ].ready)
-		return 0;
-	return net_rx(n, vdev);
+	for (unsigned i = 0; i < n->nr_pairs; i++) {
+		struct net_pair *p = n->pairs[i];
+		if (fd == p->tap && p->attached && vdev->queues[2 * i].ready)
+			return net_rx(n, p, vdev);
+	}
+	return 0;
 }
 
 /* The offloads the guest can take: the tap only hands us what it accepts. */
@@ -332,39 +464,63 @@ static unsigned tun_offloads(uint64_t f)
 	return o;
 }
 
+/* No I/O thread runs: register every tap queue with its pair's thread; only
+ * pair 0 starts active (virtio 1.2, 5.1.6.5.5). */
 static int net_activate(void *priv, struct virtio_device *vdev)
 {
 	struct net *n = priv;
-	if (ioctl(n->tap, TUNSETOFFLOAD, (unsigned long)tun_offloads(vdev->driver_features)) < 0) {
+	if (ioctl(n->pairs[0]->tap, TUNSETOFFLOAD, (unsigned long)tun_offloads(vdev->driver_features)) < 0) {
 		int e = errno;
 		log_error("virtio-net: TUNSETOFFLOAD: %s", strerror(e));
 		return -e;
 	}
-	n->rx_pending = false;
-	int rc = virtio_device_add_fd(vdev, n->tap);
-	n->tap_watched = rc == 0;
-	return rc;
+	atomic_store(&n->active_pairs, 1);
+	for (unsigned i = 0; i < n->nr_pairs; i++) {
+		struct net_pair *p = n->pairs[i];
+		p->rx_pending = false;
+		int rc = virtio_device_add_thread_fd(vdev, i, p->tap);
+		if (rc)
+			return rc;
+		p->tap_watched = true; /* add_thread_fd watches it */
+		if (i > 0) {
+			set_attached(p, vdev, false);
+			watch_tap(p, vdev, false); /* also when it was detached already */
+		}
+	}
+	return 0;
 }
 
 static void net_reset(void *priv)
 {
 	struct net *n = priv;
-	n->rx_pending = false; /* a frame half-placed in buffers the guest took back: gone */
-	n->tap_watched = false;
-	if (ioctl(n->tap, TUNSETOFFLOAD, 0UL) < 0) {
+	for (unsigned i = 0; i < n->nr_pairs; i++) {
+		n->pairs[i]->rx_pending = false; /* a frame half-placed in buffers the guest took back: gone */
+		n->pairs[i]->tap_watched = false;
+	}
+	if (ioctl(n->pairs[0]->tap, TUNSETOFFLOAD, 0UL) < 0) {
 		/* the tap keeps the old offloads until the next activate */
 	}
 }
 
 static void net_destroy(void *priv)
 {
-	free(priv);
+	struct net *n = priv;
+	for (unsigned i = 0; i < n->nr_pairs; i++) {
+		const struct virtio_net_counters *c = &n->pairs[i]->cnt;
+		if (n->nr_pairs > 1)
+			log_info("virtio-net %02x:%02x:%02x:%02x:%02x:%02x pair %u: rx %" PRIu64 " frames %" PRIu64
+				 " bytes, tx %" PRIu64 " frames %" PRIu64 " bytes",
+				 n->config[0], n->config[1], n->config[2], n->config[3], n->config[4], n->config[5], i,
+				 (uint64_t)c->rx_frames, (uint64_t)c->rx_bytes, (uint64_t)c->tx_frames,
+				 (uint64_t)c->tx_bytes);
+		free(n->pairs[i]);
+	}
+	free(n);
 }
 
 static const struct virtio_device_ops net_ops_template = {
 	.name = "net",
 	.device_id = VIRTIO_ID_NET,
-	.nr_queues = 2,
 	.config_size = VIRTIO_NET_CONFIG_SIZE,
 	.pci_class = 0x0200, /* network, Ethernet */
 	.config_read = net_config_read,
@@ -375,15 +531,50 @@ static const struct virtio_device_ops net_ops_template = {
 	.destroy = net_destroy,
 };
 
+static bool params_valid(const struct virtio_net_params *p)
+{
+	if (!p || p->nr_pairs < 1 || p->nr_pairs > VIRTIO_NET_MAX_PAIRS || p->queue_size < 2 ||
+	    p->queue_size > VIRTIO_NET_MAX_QUEUE_SIZE || (p->queue_size & (p->queue_size - 1)) || p->mtu < 68)
+		return false;
+	for (unsigned i = 0; i < p->nr_pairs; i++)
+		if (p->tap_fds[i] < 0)
+			return false;
+	return true;
+}
+
+/* Queues 2i, 2i+1 and (with several pairs) the control queue 2N. */
+static void set_queues(struct net *n)
+{
+	unsigned np = n->nr_pairs;
+	n->ops.nr_queues = 2 * np + (np > 1);
+	n->ops.nr_threads = np;
+	for (unsigned q = 0; q < 2 * np; q++)
+		n->ops.queue_thread[q] = (uint8_t)(q / 2);
+	if (np > 1) {
+		n->ops.queue_thread[2 * np] = 0; /* control queue: pair 0's thread */
+		n->ops.features |= (1ULL << VIRTIO_NET_F_CTRL_VQ) | (1ULL << VIRTIO_NET_F_MQ);
+	}
+}
+
 int virtio_net_create(const struct virtio_net_params *p, const struct virtio_device_ops **ops, void **priv)
 {
-	if (!p || p->tap_fd < 0 || p->queue_size < 2 || p->queue_size > VIRTIO_NET_MAX_QUEUE_SIZE ||
-	    (p->queue_size & (p->queue_size - 1)) || p->mtu < 68)
+	if (!params_valid(p))
 		return -EINVAL;
 	struct net *n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	n->tap = p->tap_fd;
+	n->nr_pairs = p->nr_pairs;
+	for (unsigned i = 0; i < p->nr_pairs; i++) {
+		n->pairs[i] = calloc(1, sizeof(struct net_pair));
+		if (!n->pairs[i]) {
+			net_destroy(n);
+			return -ENOMEM;
+		}
+		n->pairs[i]->idx = i;
+		n->pairs[i]->tap = p->tap_fds[i];
+		n->pairs[i]->attached = true; /* as opened */
+	}
+	atomic_store(&n->active_pairs, 1);
 	n->ops = net_ops_template;
 	n->ops.queue_size = (uint16_t)p->queue_size;
 	n->ops.features = (1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) |
@@ -391,9 +582,10 @@ int virtio_net_create(const struct virtio_net_params *p, const struct virtio_dev
 			  (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6) |
 			  (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) |
 			  (1ULL << VIRTIO_NET_F_MRG_RXBUF) | (1ULL << VIRTIO_NET_F_STATUS);
+	set_queues(n);
 	memcpy(n->config, p->mac, 6);
 	n->config[6] = VIRTIO_NET_S_LINK_UP; /* status, le16 */
-	n->config[8] = 1;                    /* max_virtqueue_pairs, le16 */
+	n->config[8] = (uint8_t)p->nr_pairs; /* max_virtqueue_pairs, le16 */
 	n->config[10] = (uint8_t)p->mtu;
 	n->config[11] = (uint8_t)(p->mtu >> 8);
 	*ops = &n->ops;
@@ -404,4 +596,15 @@ int virtio_net_create(const struct virtio_net_params *p, const struct virtio_dev
 const struct virtio_net_counters *virtio_net_counters(void *priv)
 {
 	return &((struct net *)priv)->cnt;
+}
+
+const struct virtio_net_counters *virtio_net_pair_counters(void *priv, unsigned pair)
+{
+	struct net *n = priv;
+	return pair < n->nr_pairs ? &n->pairs[pair]->cnt : NULL;
+}
+
+unsigned virtio_net_active_pairs(void *priv)
+{
+	return atomic_load(&((struct net *)priv)->active_pairs);
 }

@@ -2,7 +2,16 @@
  * ABI constants, the pure rx/tx buffer logic, counters and the parameters
  * the VMM passes to the device.
  *
- * Queues: 0 = receiveq, 1 = transmitq (one queue pair; no control queue).
+ * Queues: 2i = receiveq of pair i, 2i+1 = its transmitq. With one pair
+ * there is no control queue. With N > 1 pairs (VIRTIO_NET_F_MQ,
+ * max_virtqueue_pairs = N) queue 2N is the control queue
+ * (VIRTIO_NET_F_CTRL_VQ; queue 2 if the driver took CTRL_VQ without MQ), and
+ * each pair has its own tap queue (IFF_MULTI_QUEUE) and its own I/O thread;
+ * the control queue is served by pair 0's thread. Only VIRTIO_NET_CTRL_MQ
+ * VQ_PAIRS_SET is implemented; every other command is answered
+ * VIRTIO_NET_ERR. Pairs beyond the active count have their tap queue
+ * detached (IFF_DETACH_QUEUE), so the host never steers frames to them;
+ * after VQ_PAIRS_SET each pair's own thread attaches or detaches its queue.
  * Every packet on both queues starts with the 12-byte virtio_net_hdr
  * (VERSION_1 layout: flags, gso_type, hdr_len, gso_size, csum_start,
  * csum_offset, num_buffers). The tap is opened with IFF_VNET_HDR and a vnet
@@ -52,6 +61,16 @@
 #define VIRTIO_NET_F_HOST_UFO 14
 #define VIRTIO_NET_F_MRG_RXBUF 15
 #define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_F_CTRL_VQ 17
+#define VIRTIO_NET_F_MQ 22
+
+/* Control queue (virtio 1.2, 5.1.6.5): readable {u8 class, u8 command,
+ * data}, then a writable u8 ack. */
+#define VIRTIO_NET_OK 0u
+#define VIRTIO_NET_ERR 1u
+#define VIRTIO_NET_CTRL_MQ 4u
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0u
+#define VIRTIO_NET_MAX_PAIRS 8u
 
 /* virtio_net_hdr */
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1u
@@ -135,7 +154,17 @@ void virtio_net_rx_start(struct virtio_net_rx *rx, const uint8_t *frame, size_t 
 enum virtio_net_rx_result virtio_net_rx_fill(struct virtio_net_rx *rx, const struct virtq_chain *c,
 					     bool mergeable, uint16_t max_bufs);
 
-/* Per-device counters (relaxed atomics: written by the device thread,
+/* Answer one popped control-queue chain; pure apart from writing the ack
+ * into the chain. `features` are the negotiated ones, `max_pairs` the
+ * device's pair count. A readable part of 4 bytes is copied once (any
+ * other length is ERR unread); the ack goes into the first writable byte.
+ * OK only for CTRL_MQ VQ_PAIRS_SET with MQ negotiated, exactly 2 data bytes
+ * and 1 <= pairs <= max_pairs: then *set_pairs = pairs; otherwise ERR and
+ * *set_pairs = 0. Returns the used length: 1, or 0 when the chain has no
+ * writable byte (nothing written). Contract: segments mapped by virtq_pop. */
+uint32_t virtio_net_ctrl(const struct virtq_chain *c, uint64_t features, uint16_t max_pairs, uint16_t *set_pairs);
+
+/* Per-device counters (relaxed atomics: written by the device threads,
  * read by anyone). */
 struct virtio_net_counters {
 	_Atomic uint64_t rx_bytes, rx_frames, rx_drops;
@@ -143,7 +172,10 @@ struct virtio_net_counters {
 };
 
 struct virtio_net_params {
-	int tap_fd;          /* opened with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, vnet hdr size 12; not owned */
+	/* one per queue pair, opened with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR (and
+	 * IFF_MULTI_QUEUE when nr_pairs > 1), vnet hdr size 12; not owned */
+	int tap_fds[VIRTIO_NET_MAX_PAIRS];
+	unsigned nr_pairs;   /* 1..VIRTIO_NET_MAX_PAIRS */
 	uint8_t mac[6];      /* the guest's MAC */
 	uint16_t mtu;        /* advertised MTU (68..65535) */
 	unsigned queue_size; /* power of two, 2..VIRTIO_NET_MAX_QUEUE_SIZE */
@@ -154,7 +186,11 @@ struct virtio_net_params {
  * 0 or -EINVAL / -ENOMEM. */
 __attribute__((warn_unused_result)) int virtio_net_create(const struct virtio_net_params *p,
 							  const struct virtio_device_ops **ops, void **priv);
-/* The counters of a device made by virtio_net_create (valid until destroy). */
+/* The counters of a device made by virtio_net_create (valid until destroy):
+ * the device's totals, and those of queue pair `pair` (NULL if out of range). */
 const struct virtio_net_counters *virtio_net_counters(void *priv);
+const struct virtio_net_counters *virtio_net_pair_counters(void *priv, unsigned pair);
+/* Queue pairs the driver enabled (1 until VQ_PAIRS_SET). */
+unsigned virtio_net_active_pairs(void *priv);
 
 #endif

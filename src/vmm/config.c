@@ -81,6 +81,16 @@ static int set_string(char **dst, const char *value)
 /* Walks "k1=v1,k2=v2": calls fn for each pair; keys without '=' get value "". */
 typedef int (*kv_fn)(struct vm_config *cfg, const char *key, const char *value, char *err, size_t errlen);
 
+/* Length of the next item of a comma-separated list; commas inside [...]
+ * do not end an item (fd=[3,4]). */
+static size_t item_len(const char *s)
+{
+	size_t i = 0;
+	for (int depth = 0; s[i] && (s[i] != ',' || depth > 0); i++)
+		depth += s[i] == '[' ? 1 : s[i] == ']' ? -1 : 0;
+	return i;
+}
+
 static int parse_kv_list(const char *opt, const char *list, struct vm_config *cfg, kv_fn fn, char *err,
 			 size_t errlen)
 {
@@ -88,11 +98,13 @@ static int parse_kv_list(const char *opt, const char *list, struct vm_config *cf
 	if (!copy)
 		return errf(err, errlen, "out of memory");
 	int rc = 0;
-	char *save = NULL;
 	size_t n = strlen(list);
 	if (n == 0 || list[0] == ',' || list[n - 1] == ',' || strstr(list, ",,"))
 		rc = errf(err, errlen, "%s: empty item in '%s'", opt, list);
-	for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+	for (char *tok = copy; !rc && *tok;) {
+		size_t len = item_len(tok);
+		char *next = tok[len] ? tok + len + 1 : tok + len;
+		tok[len] = '\0';
 		char *eq = strchr(tok, '=');
 		if (!eq) {
 			rc = errf(err, errlen, "%s: expected key=value, got '%s'", opt, tok);
@@ -100,6 +112,7 @@ static int parse_kv_list(const char *opt, const char *list, struct vm_config *cf
 		}
 		*eq = '\0';
 		rc = fn(cfg, tok, eq + 1, err, errlen);
+		tok = next;
 	}
 	free(copy);
 	return rc;
@@ -221,6 +234,31 @@ static int parse_disk(struct vm_config *cfg, const char *value, char *err, size_
 	return rc;
 }
 
+/* fd=N or fd=[N,M,...]: one open tap fd (>= 3) per queue pair. */
+static int parse_net_fds(struct net_config *n, const char *value, char *err, size_t errlen)
+{
+	size_t len = strlen(value);
+	bool list = len >= 2 && value[0] == '[' && value[len - 1] == ']';
+	char buf[128];
+	if (len >= sizeof(buf))
+		return errf(err, errlen, "--net fd=%s: too long", value);
+	snprintf(buf, sizeof(buf), "%.*s", (int)(list ? len - 2 : len), value + list);
+	n->nr_fds = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned fd;
+		if (n->nr_fds >= CONFIG_NET_MAX_PAIRS)
+			return errf(err, errlen, "--net fd=%s: at most %d fds (one per queue pair)", value,
+				    CONFIG_NET_MAX_PAIRS);
+		if (parse_uint(tok, 1u << 20, &fd) || fd < 3)
+			return errf(err, errlen, "--net fd=%s: expected open file descriptors >= 3", value);
+		n->fds[n->nr_fds++] = (int)fd;
+	}
+	if (n->nr_fds == 0 || (list ? strstr(value, ",,") || value[1] == ',' || value[len - 2] == ',' : 0))
+		return errf(err, errlen, "--net fd=%s: expected open file descriptors >= 3", value);
+	return 0;
+}
+
 /* Fills cfg->nets[cfg->nr_nets]. */
 static int net_kv(struct vm_config *cfg, const char *key, const char *value, char *err, size_t errlen)
 {
@@ -242,14 +280,12 @@ static int net_kv(struct vm_config *cfg, const char *key, const char *value, cha
 		n->has_mac = 1;
 		return 0;
 	} else if (!strcmp(key, "fd")) {
-		unsigned fd;
-		if (parse_uint(value, 1u << 20, &fd) || fd < 3)
-			return errf(err, errlen, "--net fd=%s: expected an open file descriptor >= 3", value);
-		n->fd = (int)fd;
-		return 0;
+		return parse_net_fds(n, value, err, errlen);
 	} else if (!strcmp(key, "num_queues")) {
-		if (parse_uint(value, 64, &n->num_queues) || n->num_queues != 2)
-			return errf(err, errlen, "--net num_queues=%s: only 2 (one rx/tx pair) is supported", value);
+		if (parse_uint(value, 2 * CONFIG_NET_MAX_PAIRS, &n->num_queues) || n->num_queues < 2 ||
+		    n->num_queues % 2)
+			return errf(err, errlen, "--net num_queues=%s: expected an even number 2..%d (2 per queue pair)",
+				    value, 2 * CONFIG_NET_MAX_PAIRS);
 		return 0;
 	} else if (!strcmp(key, "queue_size")) {
 		if (parse_uint(value, 1024, &n->queue_size) || n->queue_size < 2 ||
@@ -268,15 +304,19 @@ static int parse_net(struct vm_config *cfg, const char *value, char *err, size_t
 	if (cfg->nr_nets >= CONFIG_MAX_NETS)
 		return errf(err, errlen, "--net: at most %d network devices", CONFIG_MAX_NETS);
 	struct net_config *n = &cfg->nets[cfg->nr_nets];
-	n->fd = -1;
-	n->num_queues = 2;
+	n->num_queues = 0; /* set below */
 	n->queue_size = CONFIG_NET_DEFAULT_QUEUE_SIZE;
 	int rc = parse_kv_list("--net", value, cfg, net_kv, err, errlen);
 	cfg->nr_nets++; /* freed by config_free even when incomplete */
 	if (rc)
 		return rc;
-	if (n->fd >= 0 && (n->tap || n->ip || n->mask))
+	if (n->nr_fds && (n->tap || n->ip || n->mask))
 		return errf(err, errlen, "--net %s: fd= excludes tap=, ip= and mask=", value);
+	if (n->num_queues == 0)
+		n->num_queues = n->nr_fds ? 2 * n->nr_fds : 2;
+	if (n->nr_fds && n->num_queues != 2 * n->nr_fds)
+		return errf(err, errlen, "--net %s: num_queues=%u is %u queue pair(s), but fd= gives %u tap fds (one per pair)",
+			    value, n->num_queues, n->num_queues / 2, n->nr_fds);
 	if (!n->ip != !n->mask)
 		return errf(err, errlen, "--net %s: ip= and mask= go together", value);
 	if (n->ip) {
@@ -507,9 +547,11 @@ void config_print_help(const char *prog)
 	       "  --disk path=FILE[,readonly=on|off][,direct=on|off][,num_queues=N][,queue_size=N]\n"
 	       "         [,id=NAME][,image_type=raw]\n"
 	       "                           virtio-blk disk (repeatable); raw images, locked while in use\n"
-	       "  --net tap=NAME|fd=N[,mac=MAC][,ip=IP,mask=MASK][,num_queues=2][,queue_size=N][,id=NAME]\n"
+	       "  --net tap=NAME|fd=N|fd=[N,M..][,mac=MAC][,ip=IP,mask=MASK][,num_queues=N][,queue_size=N][,id=NAME]\n"
 	       "                           virtio-net on a tap (repeatable): the named tap, or a new one\n"
-	       "                           (host end configured with ip/mask); fd= a tap opened by the caller\n"
+	       "                           (host end configured with ip/mask); fd= a tap opened by the caller;\n"
+	       "                           num_queues=2N: N queue pairs (multi-queue tap, one fd and one\n"
+	       "                           I/O thread per pair; fd=[..] then gives N fds)\n"
 	       "  --boot-entry auto|linux64|pvh\n"
 	       "                           ELF entry: PVH note if present (auto), or startup_64\n"
 	       "  --sigterm-grace SECS     on SIGTERM press the ACPI power button and give the guest\n"

@@ -36,18 +36,22 @@ struct disk_config {
 
 #define CONFIG_MAX_NETS 8
 #define CONFIG_NET_DEFAULT_QUEUE_SIZE 256
+#define CONFIG_NET_MAX_PAIRS 8
 
-/* --net tap=NAME|fd=N[,mac=MAC][,ip=IP,mask=MASK][,num_queues=N]
+/* --net tap=NAME|fd=N|fd=[N,M,...][,mac=MAC][,ip=IP,mask=MASK][,num_queues=N]
  *       [,queue_size=N][,id=NAME] (virtio-net; cloud-hypervisor's meaning:
- *       the named tap, or a new one configured with ip/mask) */
+ *       the named tap, or a new one configured with ip/mask; num_queues
+ *       counts rx and tx queues, so 2 per queue pair; fd= gives one tap queue
+ *       per pair) */
 struct net_config {
 	char *tap;         /* tap name, or NULL: the kernel picks one */
-	int fd;            /* tap fd from the caller, or -1 */
+	int fds[CONFIG_NET_MAX_PAIRS]; /* tap fds from the caller (one per queue pair) */
+	unsigned nr_fds;               /* 0: nimbus opens the tap */
 	char *ip, *mask;   /* host end of a created tap */
 	char *id;
 	uint8_t mac[6];
 	int has_mac;       /* else a random locally administered MAC */
-	unsigned num_queues; /* 2 (one rx/tx pair) */
+	unsigned num_queues; /* even, 2..2*CONFIG_NET_MAX_PAIRS; default 2, or 2 per fd */
 	unsigned queue_size; /* power of two 2..1024, default 256 */
 };
 

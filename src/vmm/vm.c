@@ -35,6 +35,7 @@
 #include "util/log.h"
 #include "vcpu/vcpu.h"
 #include "net/tap.h"
+#include "util/errmsg.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
 #include "vmm/pci_setup.h"
@@ -56,7 +57,8 @@ struct vm {
 	int console_out_fd;   /* virtio-console output; owned if console_out_owned */
 	bool console_out_owned;
 	struct blk_backend *disks[CONFIG_MAX_DISKS]; /* --disk images, closed after the devices */
-	int net_fds[CONFIG_MAX_NETS]; /* taps we opened (-1: none or the caller's fd=), closed after the devices */
+	int net_fds[CONFIG_MAX_NETS][CONFIG_NET_MAX_PAIRS]; /* tap queues we opened (-1: none or the caller's fd=),
+							     closed after the devices */
 	int serial_out_fd;    /* owned unless it is stdout */
 	bool serial_out_owned;
 	int serial_in_fd;     /* stdin, or -1 */
@@ -321,26 +323,41 @@ static int setup_legacy_devices(struct vm *vm)
 	return rc;
 }
 
+/* The tap queues of one --net, one per queue pair: fd= adopted (all of one
+ * tap), or opened/created (then recorded in owned[] for teardown). */
+static int open_net_taps(const struct net_config *nc, int *fds, int *owned, char ifname[TAP_NAME_MAX])
+{
+	char err[256], name[TAP_NAME_MAX];
+	int rc = 0;
+	if (nc->nr_fds == 0) {
+		struct tap_params tp = {nc->tap, nc->ip, nc->mask, nc->num_queues / 2};
+		rc = tap_open(&tp, fds, ifname, err, sizeof(err));
+		for (unsigned q = 0; !rc && q < tp.queues; q++)
+			owned[q] = fds[q];
+	}
+	for (unsigned q = 0; q < nc->nr_fds && !rc; q++) {
+		fds[q] = nc->fds[q];
+		rc = tap_adopt_fd(fds[q], nc->nr_fds > 1, q ? name : ifname, err, sizeof(err));
+		if (!rc && q && strcmp(name, ifname))
+			rc = errmsg_set(err, sizeof(err), -EINVAL, "--net fd=%d: tap %s, but fd=%d is tap %s", fds[q],
+					name, fds[0], ifname);
+	}
+	if (rc)
+		log_error("%s", err);
+	return rc;
+}
+
 /* One virtio-net per --net: open (or create) the tap, or adopt fd=. */
+_Static_assert(CONFIG_NET_MAX_PAIRS <= VIRTIO_NET_MAX_PAIRS, "--net queue pairs");
 static int setup_nets(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->cfg->nr_nets; i++) {
 		const struct net_config *nc = &vm->cfg->nets[i];
-		char err[256], ifname[TAP_NAME_MAX];
-		int fd = nc->fd, rc;
-		if (fd >= 0) {
-			rc = tap_adopt_fd(fd, ifname, err, sizeof(err));
-		} else {
-			struct tap_params tp = {nc->tap, nc->ip, nc->mask};
-			rc = tap_open(&tp, &fd, ifname, err, sizeof(err));
-			if (!rc)
-				vm->net_fds[i] = fd;
-		}
-		if (rc) {
-			log_error("%s", err);
+		char ifname[TAP_NAME_MAX];
+		struct virtio_net_params np = {.nr_pairs = nc->num_queues / 2, .mtu = 1500, .queue_size = nc->queue_size};
+		int rc = open_net_taps(nc, np.tap_fds, vm->net_fds[i], ifname);
+		if (rc)
 			return rc;
-		}
-		struct virtio_net_params np = {.tap_fd = fd, .mtu = 1500, .queue_size = nc->queue_size};
 		if (nc->has_mac)
 			memcpy(np.mac, nc->mac, 6);
 		else
@@ -354,8 +371,8 @@ static int setup_nets(struct vm *vm)
 			log_error("--net: cannot create the device: %s", strerror(-rc));
 		if (rc)
 			return rc;
-		log_info("net%u: tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x", i, ifname, np.mac[0], np.mac[1],
-			 np.mac[2], np.mac[3], np.mac[4], np.mac[5]);
+		log_info("net%u: tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x, %u queue pair(s)", i, ifname, np.mac[0],
+			 np.mac[1], np.mac[2], np.mac[3], np.mac[4], np.mac[5], np.nr_pairs);
 	}
 	return 0;
 }
@@ -657,8 +674,9 @@ static void vm_teardown(struct vm *vm)
 	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++)
 		blk_image_close(vm->disks[i]); /* after the devices: drops the image locks */
 	for (unsigned i = 0; i < CONFIG_MAX_NETS; i++)
-		if (vm->net_fds[i] >= 0)
-			close(vm->net_fds[i]);
+		for (unsigned q = 0; q < CONFIG_NET_MAX_PAIRS; q++)
+			if (vm->net_fds[i][q] >= 0)
+				close(vm->net_fds[i][q]);
 	if (vm->rng_fd >= 0)
 		close(vm->rng_fd);
 	if (vm->console_out_owned)
@@ -707,7 +725,8 @@ static int vm_run_once(const struct vm_config *cfg, const struct vm_hooks *hooks
 	vm->serial_in_fd = -1;
 	vm->rng_fd = vm->console_out_fd = -1;
 	for (unsigned i = 0; i < CONFIG_MAX_NETS; i++)
-		vm->net_fds[i] = -1;
+		for (unsigned q = 0; q < CONFIG_NET_MAX_PAIRS; q++)
+			vm->net_fds[i][q] = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");

@@ -69,6 +69,16 @@ static void check_ok(const struct vm_config *c)
 		__builtin_trap();
 	if (c->verbosity < 0)
 		__builtin_trap();
+	for (unsigned i = 0; i < c->nr_nets; i++) {
+		const struct net_config *n = &c->nets[i];
+		/* num_queues: 2 per pair; fd= gives exactly one tap fd per pair */
+		if (n->num_queues < 2 || n->num_queues % 2 || n->num_queues > 2 * CONFIG_NET_MAX_PAIRS ||
+		    n->nr_fds > CONFIG_NET_MAX_PAIRS || (n->nr_fds && n->num_queues != 2 * n->nr_fds))
+			__builtin_trap();
+		for (unsigned q = 0; q < n->nr_fds; q++)
+			if (n->fds[q] < 3)
+				__builtin_trap();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -3,10 +3,15 @@
  * push) and, optionally, the rx queue (a frame from the "tap" placed into
  * guest chains, mergeable or not) run over rings and buffers from the input.
  * The tap is a SOCK_SEQPACKET socketpair (frame boundaries like a tap).
- * Nothing may crash, leak, or touch memory outside guest RAM.
+ * With flag bit 5 the device has two queue pairs (MQ, control queue): the
+ * same heads are first offered on the control queue (queue 4, or queue 2
+ * when bit 6 takes MQ away), so arbitrary control commands
+ * (virtio_net_ctrl) run, then pair 1's rx kick follows whatever pair count
+ * they set. Nothing may crash, leak, or touch memory outside guest RAM.
  *
  * Input: u8 flags (bit 0 no MRG_RXBUF, bit 1 no CSUM/TSO, bit 2
- * INDIRECT_DESC, bit 3 deliver an rx frame, bit 4 EVENT_IDX), u8 ntx,
+ * INDIRECT_DESC, bit 3 deliver an rx frame, bit 4 EVENT_IDX, bit 5 two
+ * queue pairs, bit 6 MQ not negotiated), u8 ntx,
  * u8 nrx, u16 rx frame length, then ntx + nrx u16 heads, QSIZE 16-byte
  * descriptors (shared by both queues; addr folded into RAM plus a little
  * beyond it), then the image of the buffer area.
@@ -29,12 +34,16 @@
 #define TXUSED 0x1800ull
 #define RXAVAIL 0x2000ull
 #define RXUSED 0x2800ull
+#define CTRLAVAIL 0x3000ull
+#define CTRLUSED 0x3400ull
+#define RX1AVAIL 0x3800ull
+#define RX1USED 0x3c00ull
 #define BUF 0x4000ull
 #define QSIZE 16
 
 static uint8_t *ram;
 static struct guest_mem gm;
-static int sp[2] = {-1, -1};
+static int sp[2] = {-1, -1}, sp1[2] = {-1, -1}; /* pair 0's and pair 1's "tap" */
 static uint8_t frame[VIRTIO_NET_HDR_LEN + 0x4000];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -47,7 +56,8 @@ static void init_once(void)
 	ram = aligned_alloc(4096, RAM_SIZE);
 	if (!ram || gm_add_region(&gm, 0, RAM_SIZE, ram, -1))
 		abort();
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp))
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp1))
 		abort();
 	int sz = 4 << 20;
 	setsockopt(sp[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
@@ -70,6 +80,31 @@ static void setq(struct virtq *q, uint64_t features, uint64_t avail, uint64_t us
 	q->desc_addr = DESC;
 	q->avail_addr = avail;
 	q->used_addr = used;
+}
+
+/* Two-pair device: the heads as control commands, then pair 1's rx kick. */
+static void run_ctrl(struct virtio_device *vdev, uint64_t f, const uint16_t *heads, unsigned n)
+{
+	unsigned cq = (f >> VIRTIO_NET_F_MQ) & 1 ? 4 : 2;
+	setq(&vdev->queues[cq], f, CTRLAVAIL, CTRLUSED);
+	if (cq == 4)
+		setq(&vdev->queues[2], f, RX1AVAIL, RX1USED);
+	if (virtq_enable(&vdev->queues[cq], &gm) || (cq == 4 && virtq_enable(&vdev->queues[2], &gm)))
+		return;
+	uint16_t *avail = (uint16_t *)(ram + CTRLAVAIL);
+	for (unsigned i = 0; i < n; i++)
+		avail[2 + i] = heads[i];
+	avail[1] = (uint16_t)n;
+	(void)!vdev->ops->process_queue(vdev->priv, vdev, cq);
+	if (cq == 4) {
+		(void)!write(sp1[1], frame, 64);
+		(void)!vdev->ops->process_queue(vdev->priv, vdev, 2);
+		(void)!vdev->ops->backend_event(vdev->priv, vdev, sp1[0]);
+		drain(sp1[0]);
+	}
+	unsigned active = virtio_net_active_pairs(vdev->priv);
+	if (active < 1 || active > 2)
+		abort(); /* the device accepted a pair count it does not have */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -111,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = size < RAM_SIZE - BUF ? size : RAM_SIZE - BUF;
 	memcpy(ram + BUF, data, n);
 
-	struct virtio_net_params p = {.tap_fd = sp[0], .mac = {0x52, 0x54, 0, 0, 0, 1}, .mtu = 1500, .queue_size = QSIZE};
+	struct virtio_net_params p = {.tap_fds = {sp[0], sp1[0]}, .nr_pairs = flags & 32 ? 2 : 1, .mac = {0x52, 0x54, 0, 0, 0, 1}, .mtu = 1500, .queue_size = QSIZE};
 	const struct virtio_device_ops *ops;
 	void *priv;
 	if (virtio_net_create(&p, &ops, &priv))
@@ -130,10 +165,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		f &= ~(1ULL << VIRTQ_F_INDIRECT_DESC);
 	if (!(flags & 16))
 		f &= ~(1ULL << VIRTQ_F_EVENT_IDX);
+	if (flags & 64)
+		f &= ~(1ULL << VIRTIO_NET_F_MQ);
 	vdev.driver_features = f;
 	setq(&vdev.queues[0], f, RXAVAIL, RXUSED);
 	setq(&vdev.queues[1], f, TXAVAIL, TXUSED);
 	if (virtq_enable(&vdev.queues[0], &gm) == 0 && virtq_enable(&vdev.queues[1], &gm) == 0) {
+		if (flags & 32)
+			run_ctrl(&vdev, f, txheads, ntx);
 		/* tx */
 		uint16_t *avail = (uint16_t *)(ram + TXAVAIL);
 		for (unsigned i = 0; i < ntx; i++)

@@ -584,23 +584,37 @@ static void test_net(void **state)
 {
 	struct result r;
 	parse(&r, "--kernel", "k", "--net", "tap=tap7,mac=52:54:00:AB:cd:01,queue_size=512,id=n0", "--net",
-	      "ip=192.168.9.1,mask=255.255.255.0", "--net", "fd=5,num_queues=2");
+	      "ip=192.168.9.1,mask=255.255.255.0,num_queues=8", "--net", "fd=5,num_queues=2", "--net",
+	      "fd=[6,7],mac=52:54:00:00:00:07", "--net", "num_queues=4,fd=[8,9],id=x");
 	ok(&r);
-	assert_int_equal(r.cfg.nr_nets, 3);
+	assert_int_equal(r.cfg.nr_nets, 5);
 	assert_string_equal(r.cfg.nets[0].tap, "tap7");
 	assert_true(r.cfg.nets[0].has_mac);
 	static const uint8_t mac[6] = {0x52, 0x54, 0, 0xab, 0xcd, 1};
 	assert_memory_equal(r.cfg.nets[0].mac, mac, 6);
 	assert_int_equal(r.cfg.nets[0].queue_size, 512);
-	assert_int_equal(r.cfg.nets[0].fd, -1);
+	assert_int_equal(r.cfg.nets[0].nr_fds, 0);
+	assert_int_equal(r.cfg.nets[0].num_queues, 2);
+	assert_int_equal(r.cfg.nets[1].num_queues, 8);
 	assert_string_equal(r.cfg.nets[0].id, "n0");
 	assert_null(r.cfg.nets[1].tap);
 	assert_false(r.cfg.nets[1].has_mac);
 	assert_string_equal(r.cfg.nets[1].ip, "192.168.9.1");
 	assert_string_equal(r.cfg.nets[1].mask, "255.255.255.0");
 	assert_int_equal(r.cfg.nets[1].queue_size, CONFIG_NET_DEFAULT_QUEUE_SIZE);
-	assert_int_equal(r.cfg.nets[2].fd, 5);
+	assert_int_equal(r.cfg.nets[2].nr_fds, 1);
+	assert_int_equal(r.cfg.nets[2].fds[0], 5);
 	assert_int_equal(r.cfg.nets[2].num_queues, 2);
+	/* fd=[..]: one tap queue per pair; num_queues follows (or must match) */
+	assert_int_equal(r.cfg.nets[3].nr_fds, 2);
+	assert_int_equal(r.cfg.nets[3].fds[0], 6);
+	assert_int_equal(r.cfg.nets[3].fds[1], 7);
+	assert_int_equal(r.cfg.nets[3].num_queues, 4);
+	assert_true(r.cfg.nets[3].has_mac);
+	assert_int_equal(r.cfg.nets[4].nr_fds, 2);
+	assert_int_equal(r.cfg.nets[4].fds[1], 9);
+	assert_int_equal(r.cfg.nets[4].num_queues, 4);
+	assert_string_equal(r.cfg.nets[4].id, "x");
 	config_free(&r.cfg);
 }
 
@@ -614,7 +628,13 @@ static void test_net_bad(void **state)
 		{"tap=abcdefghijklmnop", "tap"},        {"ip=10.0.0.1", "mask"},
 		{"ip=10.0.0.300,mask=255.0.0.0", "ip"}, {"ip=10.0.0.1,mask=x", "mask"},
 		{"fd=2", "fd"},                         {"fd=x", "fd"},
-		{"fd=4,tap=t0", "fd="},                 {"num_queues=4", "num_queues"},
+		{"fd=4,tap=t0", "fd="},                 {"num_queues=3", "num_queues"},
+		{"num_queues=0", "num_queues"},         {"num_queues=18", "num_queues"},
+		{"fd=[3,4],num_queues=2", "1 queue pair"}, {"fd=[3,4],num_queues=6", "3 queue pair"},
+		{"fd=[3,,4]", "--net"},                 {"fd=[]", "fd="},
+		{"fd=[3,4", "fd="},                     {"fd=[,3]", "fd="},
+		{"fd=[3,]", "fd="},                     {"fd=[3,x]", "fd="},
+		{"fd=[3,4,5,6,7,8,9,10,11]", "at most"}, {"fd=3,4", "expected key=value"},
 		{"queue_size=100", "queue_size"},       {"queue_size=2048", "queue_size"},
 		{"vhost_user=on", "unknown key"},       {"", "--net"},
 	};

@@ -213,52 +213,135 @@ static void test_rx_malformed_chains(void **state)
 	assert_int_equal(virtio_net_rx_fill(&rx, &chain, true, 256), VIRTIO_NET_RX_DROP);
 }
 
+static const uint64_t MQ = (1ULL << VIRTIO_NET_F_MQ) | (1ULL << VIRTIO_NET_F_CTRL_VQ);
+
+/* cmd (readable, possibly split at `split`), then an ack buffer of ack_len. */
+static uint32_t ctrl(const uint8_t *cmd, uint32_t len, uint32_t split, uint32_t ack_len, uint64_t feat,
+		     uint8_t *ack, uint16_t *pairs)
+{
+	static uint8_t buf[64];
+	memcpy(buf, cmd, len);
+	chain_reset(0);
+	if (split && split < len) {
+		chain_add(buf, split, false);
+		chain_add(buf + split, len - split, false);
+	} else if (len) {
+		chain_add(buf, len, false);
+	}
+	*ack = 0xaa;
+	if (ack_len)
+		chain_add(ack, ack_len, true);
+	*pairs = 0xffff;
+	return virtio_net_ctrl(&chain, feat, 2, pairs);
+}
+
+static void test_ctrl_commands(void **state)
+{
+	uint8_t ack[4];
+	uint16_t pairs;
+	static const uint8_t set2[] = {VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 2, 0};
+	assert_int_equal(ctrl(set2, 4, 0, 1, MQ, ack, &pairs), 1);
+	assert_int_equal(ack[0], VIRTIO_NET_OK);
+	assert_int_equal(pairs, 2);
+	/* header and data in separate descriptors (as Linux sends them) */
+	static const uint8_t set1[] = {VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 1, 0};
+	assert_int_equal(ctrl(set1, 4, 2, 1, MQ, ack, &pairs), 1);
+	assert_int_equal(ack[0], VIRTIO_NET_OK);
+	assert_int_equal(pairs, 1);
+	/* everything else: ERR, no pair change */
+	static const struct {
+		uint8_t cmd[8];
+		uint32_t len;
+		uint64_t feat;
+	} bad[] = {
+		{{VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 0, 0}, 4, MQ},    /* 0 pairs */
+		{{VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 3, 0}, 4, MQ},    /* more than max */
+		{{VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 2, 1}, 4, MQ},    /* 258 */
+		{{VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 2, 0}, 4, 0},     /* MQ not negotiated */
+		{{VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 2}, 3, MQ},       /* short */
+		{{VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 2, 0, 0}, 5, MQ}, /* long */
+		{{VIRTIO_NET_CTRL_MQ, 1, 2, 0}, 4, MQ},                                  /* RSS config */
+		{{0 /* CTRL_RX */, 0, 1}, 3, MQ},                                        /* promisc */
+		{{1 /* CTRL_MAC */, 1, 1, 2, 3, 4, 5, 6}, 8, MQ},                        /* MAC_ADDR_SET */
+		{{0}, 0, MQ},                                                            /* nothing readable */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(ctrl(bad[i].cmd, bad[i].len, 1, 1, bad[i].feat, ack, &pairs), 1);
+		assert_int_equal(ack[0], VIRTIO_NET_ERR);
+		assert_int_equal(pairs, 0);
+	}
+	/* no writable byte: nothing written, used length 0 */
+	assert_int_equal(ctrl(set2, 4, 0, 0, MQ, ack, &pairs), 0);
+	assert_int_equal(ack[0], 0xaa);
+	assert_int_equal(pairs, 0);
+	/* a longer ack buffer: only its first byte is written */
+	memset(ack, 0x55, sizeof(ack));
+	assert_int_equal(ctrl(set2, 4, 0, 4, MQ, ack, &pairs), 1);
+	assert_int_equal(ack[0], VIRTIO_NET_OK);
+	assert_int_equal(ack[1], 0x55);
+}
+
 /* ---- the device over fake guest memory ---- */
 
 #define RAM_SIZE 0x200000ull
 #define QSIZE 8
-#define RXDESC 0x1000ull
-#define RXAVAIL 0x2000ull
-#define RXUSED 0x3000ull
-#define TXDESC 0x4000ull
-#define TXAVAIL 0x5000ull
-#define TXUSED 0x6000ull
+#define MAXQ (2 * 2 + 1)
 #define BUF 0x10000ull
+
+/* Queue q's rings: descriptors, avail and used 4 KiB apart. */
+static uint64_t qaddr(unsigned q, unsigned ring)
+{
+	return 0x1000ull + 0x3000ull * q + 0x1000ull * ring;
+}
 
 struct fx {
 	struct guest_mem gm;
 	uint8_t *ram;
 	struct virtio_device vdev;
-	int sp[2]; /* sp[0]: the device's "tap", sp[1]: the host side */
-	uint16_t avail[2];
+	unsigned pairs;
+	int sp[2][2]; /* per pair: [0] the device's "tap", [1] the host side */
+	uint16_t avail[MAXQ];
 };
 
-static const uint64_t qaddr[2][3] = {{RXDESC, RXAVAIL, RXUSED}, {TXDESC, TXAVAIL, TXUSED}};
-
-static int setup(void **state)
+static struct fx *make_fx(unsigned pairs)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	f->ram = calloc(1, RAM_SIZE);
+	f->pairs = pairs;
 	assert_int_equal(gm_add_region(&f->gm, 0, RAM_SIZE, f->ram, -1), 0);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, f->sp), 0);
-	int sz = 1 << 20;
-	setsockopt(f->sp[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	setsockopt(f->sp[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	struct virtio_net_params p = {.tap_fd = f->sp[0], .mac = {0x52, 0x54, 0, 1, 2, 3}, .mtu = 1500, .queue_size = QSIZE};
+	struct virtio_net_params p = {.nr_pairs = pairs, .mac = {0x52, 0x54, 0, 1, 2, 3}, .mtu = 1500, .queue_size = QSIZE};
+	for (unsigned i = 0; i < pairs; i++) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, f->sp[i]), 0);
+		int sz = 1 << 20;
+		setsockopt(f->sp[i][0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		setsockopt(f->sp[i][1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		p.tap_fds[i] = f->sp[i][0];
+	}
 	const struct virtio_device_ops *ops;
 	void *priv;
 	assert_int_equal(virtio_net_create(&p, &ops, &priv), 0);
 	assert_int_equal(virtio_device_init(&f->vdev, ops, priv, "net", &f->gm), 0);
 	f->vdev.driver_features = f->vdev.device_features;
-	for (unsigned q = 0; q < 2; q++) {
+	for (unsigned q = 0; q < ops->nr_queues; q++) {
 		struct virtq *vq = &f->vdev.queues[q];
 		vq->size = QSIZE;
-		vq->desc_addr = qaddr[q][0];
-		vq->avail_addr = qaddr[q][1];
-		vq->used_addr = qaddr[q][2];
+		vq->desc_addr = qaddr(q, 0);
+		vq->avail_addr = qaddr(q, 1);
+		vq->used_addr = qaddr(q, 2);
 		assert_int_equal(virtq_enable(vq, &f->gm), 0);
 	}
-	*state = f;
+	return f;
+}
+
+static int setup(void **state)
+{
+	*state = make_fx(1);
+	return 0;
+}
+
+static int setup_mq(void **state)
+{
+	*state = make_fx(2);
 	return 0;
 }
 
@@ -266,8 +349,10 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	virtio_device_destroy(&f->vdev);
-	close(f->sp[0]);
-	close(f->sp[1]);
+	for (unsigned i = 0; i < f->pairs; i++) {
+		close(f->sp[i][0]);
+		close(f->sp[i][1]);
+	}
 	free(f->ram);
 	free(f);
 	return 0;
@@ -276,23 +361,23 @@ static int teardown(void **state)
 static void add_chain(struct fx *f, unsigned q, uint16_t head, const struct virtq_desc *d, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		assert_int_equal(gm_write(&f->gm, qaddr[q][0] + 16ull * (head + i), &d[i], sizeof(d[i])), 0);
-	assert_int_equal(gm_write(&f->gm, qaddr[q][1] + 4 + 2ull * (f->avail[q] % QSIZE), &head, 2), 0);
+		assert_int_equal(gm_write(&f->gm, qaddr(q, 0) + 16ull * (head + i), &d[i], sizeof(d[i])), 0);
+	assert_int_equal(gm_write(&f->gm, qaddr(q, 1) + 4 + 2ull * (f->avail[q] % QSIZE), &head, 2), 0);
 	f->avail[q]++;
-	assert_int_equal(gm_write(&f->gm, qaddr[q][1] + 2, &f->avail[q], 2), 0);
+	assert_int_equal(gm_write(&f->gm, qaddr(q, 1) + 2, &f->avail[q], 2), 0);
 }
 
 static uint16_t used_idx(struct fx *f, unsigned q)
 {
 	uint16_t v;
-	assert_int_equal(gm_read(&f->gm, qaddr[q][2] + 2, &v, 2), 0);
+	assert_int_equal(gm_read(&f->gm, qaddr(q, 2) + 2, &v, 2), 0);
 	return v;
 }
 
 static uint32_t used_len(struct fx *f, unsigned q, uint16_t slot)
 {
 	uint32_t v;
-	assert_int_equal(gm_read(&f->gm, qaddr[q][2] + 8 + 8ull * slot, &v, 4), 0);
+	assert_int_equal(gm_read(&f->gm, qaddr(q, 2) + 8 + 8ull * slot, &v, 4), 0);
 	return v;
 }
 
@@ -330,10 +415,10 @@ static void test_device_tx(void **state)
 	assert_int_equal(f->vdev.ops->process_queue(f->vdev.priv, &f->vdev, 1), 0);
 	assert_int_equal(used_idx(f, 1), 2);
 	uint8_t got[200];
-	ssize_t n = read(f->sp[1], got, sizeof(got));
+	ssize_t n = read(f->sp[0][1], got, sizeof(got));
 	assert_int_equal(n, 72);
 	assert_memory_equal(got + 12, frame, 60);
-	assert_int_equal(read(f->sp[1], got, sizeof(got)), -1); /* nothing else was sent */
+	assert_int_equal(read(f->sp[0][1], got, sizeof(got)), -1); /* nothing else was sent */
 	assert_int_equal(cnt(f)->tx_frames, 1);
 	assert_int_equal(cnt(f)->tx_bytes, 60);
 	assert_int_equal(cnt(f)->tx_drops, 1);
@@ -345,9 +430,9 @@ static void test_device_rx_waits_for_buffers(void **state)
 	struct fx *f = *state;
 	uint8_t pkt[12 + 3000];
 	make_frame(pkt, sizeof(pkt));
-	assert_int_equal(write(f->sp[1], pkt, sizeof(pkt)), (ssize_t)sizeof(pkt));
+	assert_int_equal(write(f->sp[0][1], pkt, sizeof(pkt)), (ssize_t)sizeof(pkt));
 	/* No rx buffers: the frame waits (no drop, nothing used). */
-	assert_int_equal(f->vdev.ops->backend_event(f->vdev.priv, &f->vdev, f->sp[0]), 0);
+	assert_int_equal(f->vdev.ops->backend_event(f->vdev.priv, &f->vdev, f->sp[0][0]), 0);
 	assert_int_equal(used_idx(f, 0), 0);
 	assert_int_equal(cnt(f)->rx_drops, 0);
 	/* The guest adds two 2 KiB buffers (mergeable) and kicks. */
@@ -374,12 +459,12 @@ static void test_device_rx_too_big_without_mrg(void **state)
 	uint8_t pkt[12 + 1600], small[12 + 100];
 	make_frame(pkt, sizeof(pkt));
 	make_frame(small, sizeof(small));
-	assert_int_equal(write(f->sp[1], pkt, sizeof(pkt)), (ssize_t)sizeof(pkt));
-	assert_int_equal(write(f->sp[1], small, sizeof(small)), (ssize_t)sizeof(small));
+	assert_int_equal(write(f->sp[0][1], pkt, sizeof(pkt)), (ssize_t)sizeof(pkt));
+	assert_int_equal(write(f->sp[0][1], small, sizeof(small)), (ssize_t)sizeof(small));
 	struct virtq_desc a = {BUF, 1526, VIRTQ_DESC_F_WRITE, 0}, b = {BUF + 0x1000, 1526, VIRTQ_DESC_F_WRITE, 0};
 	add_chain(f, 0, 0, &a, 1);
 	add_chain(f, 0, 1, &b, 1);
-	assert_int_equal(f->vdev.ops->backend_event(f->vdev.priv, &f->vdev, f->sp[0]), 0);
+	assert_int_equal(f->vdev.ops->backend_event(f->vdev.priv, &f->vdev, f->sp[0][0]), 0);
 	assert_int_equal(used_idx(f, 0), 2);
 	assert_int_equal(used_len(f, 0, 0), 0); /* the big frame: dropped */
 	assert_int_equal(used_len(f, 0, 1), sizeof(small));
@@ -397,16 +482,149 @@ static void test_device_bad_ring_is_error(void **state)
 	assert_true(f->vdev.queues[1].broken);
 }
 
+/* Two pairs: queues rx0 tx0 rx1 tx1 ctrl, a thread per pair, MQ offered. */
+static void test_mq_layout(void **state)
+{
+	struct fx *f = *state;
+	const struct virtio_device_ops *ops = f->vdev.ops;
+	assert_int_equal(ops->nr_queues, 5);
+	assert_int_equal(ops->nr_threads, 2);
+	static const uint8_t want_thread[5] = {0, 0, 1, 1, 0};
+	assert_memory_equal(ops->queue_thread, want_thread, 5);
+	assert_true(f->vdev.device_features & (1ULL << VIRTIO_NET_F_MQ));
+	assert_true(f->vdev.device_features & (1ULL << VIRTIO_NET_F_CTRL_VQ));
+	uint8_t c[VIRTIO_NET_CONFIG_SIZE];
+	ops->config_read(f->vdev.priv, 0, c, sizeof(c));
+	assert_int_equal(c[8] | c[9] << 8, 2); /* max_virtqueue_pairs */
+	assert_int_equal(virtio_net_active_pairs(f->vdev.priv), 1);
+}
+
+/* A control command in guest memory at BUF + 0x100*slot; returns the ack. */
+static uint8_t ctrl_cmd(struct fx *f, uint16_t head, const uint8_t *cmd, uint32_t len, bool with_ack,
+			uint32_t *used)
+{
+	uint64_t a = BUF + 0x100ull * head;
+	memcpy(f->ram + a, cmd, len);
+	f->ram[a + 0x80] = 0xaa;
+	struct virtq_desc d[2] = {{a, len, with_ack ? VIRTQ_DESC_F_NEXT : 0, (uint16_t)(head + 1)},
+				  {a + 0x80, 1, VIRTQ_DESC_F_WRITE, 0}};
+	add_chain(f, 4, head, d, with_ack ? 2 : 1);
+	assert_int_equal(f->vdev.ops->process_queue(f->vdev.priv, &f->vdev, 4), 0);
+	uint16_t idx = used_idx(f, 4);
+	*used = used_len(f, 4, (uint16_t)((idx - 1) % QSIZE));
+	return f->ram[a + 0x80];
+}
+
+static void test_mq_ctrl_queue(void **state)
+{
+	struct fx *f = *state;
+	uint32_t used;
+	static const uint8_t set2[] = {VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 2, 0};
+	static const uint8_t set9[] = {VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 9, 0};
+	static const uint8_t rx_promisc[] = {0, 0, 1};
+	/* Only pair 0 is active: pair 1 takes nothing from its tap (its rx
+	 * kick detaches its tap queue; the ioctl fails on a socketpair: logged). */
+	uint8_t pkt[12 + 100];
+	make_frame(pkt, sizeof(pkt));
+	struct virtq_desc rxd = {BUF + 0x4000, 2048, VIRTQ_DESC_F_WRITE, 0};
+	add_chain(f, 2, 0, &rxd, 1);
+	assert_int_equal(write(f->sp[1][1], pkt, sizeof(pkt)), (ssize_t)sizeof(pkt));
+	assert_int_equal(f->vdev.ops->process_queue(f->vdev.priv, &f->vdev, 2), 0);
+	assert_int_equal(f->vdev.ops->backend_event(f->vdev.priv, &f->vdev, f->sp[1][0]), 0);
+	assert_int_equal(used_idx(f, 2), 0);
+	/* control commands: bad ones are ERR and change nothing */
+	assert_int_equal(ctrl_cmd(f, 0, set9, 4, true, &used), VIRTIO_NET_ERR);
+	assert_int_equal(used, 1);
+	assert_int_equal(virtio_net_active_pairs(f->vdev.priv), 1);
+	assert_int_equal(ctrl_cmd(f, 2, rx_promisc, 3, true, &used), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_cmd(f, 4, set2, 4, false, &used), 0xaa); /* no ack buffer: nothing written */
+	assert_int_equal(used, 0);
+	assert_int_equal(virtio_net_active_pairs(f->vdev.priv), 1);
+	assert_int_equal(ctrl_cmd(f, 6, set2, 4, true, &used), VIRTIO_NET_OK);
+	assert_int_equal(used, 1);
+	assert_int_equal(virtio_net_active_pairs(f->vdev.priv), 2);
+	assert_false(f->vdev.queues[4].broken);
+	assert_int_equal(used_idx(f, 4), 4);
+	/* pair 1's rx kick (the ctrl handler wrote its kick eventfd) attaches it:
+	 * the waiting frame arrives, and its tx queue writes to its own tap */
+	uint64_t kicked = 0;
+	assert_int_equal(read(virtio_device_kick_fd(&f->vdev, 2), &kicked, 8), 8);
+	assert_int_equal(kicked, 1);
+	assert_int_equal(f->vdev.ops->process_queue(f->vdev.priv, &f->vdev, 2), 0);
+	assert_int_equal(used_idx(f, 2), 1);
+	assert_int_equal(used_len(f, 2, 0), sizeof(pkt));
+	memset(f->ram + BUF + 0x5000, 0, 12);
+	struct virtq_desc txd = {BUF + 0x5000, 12 + 60, 0, 0};
+	add_chain(f, 3, 0, &txd, 1);
+	assert_int_equal(f->vdev.ops->process_queue(f->vdev.priv, &f->vdev, 3), 0);
+	uint8_t got[200];
+	assert_int_equal(read(f->sp[1][1], got, sizeof(got)), 72);
+	assert_int_equal(read(f->sp[0][1], got, sizeof(got)), -1); /* not on pair 0's tap */
+	const struct virtio_net_counters *p1 = virtio_net_pair_counters(f->vdev.priv, 1);
+	assert_int_equal(p1->tx_frames, 1);
+	assert_int_equal(p1->rx_frames, 1);
+	assert_int_equal(virtio_net_pair_counters(f->vdev.priv, 0)->tx_frames, 0);
+	assert_int_equal(cnt(f)->tx_frames, 1);
+	assert_null(virtio_net_pair_counters(f->vdev.priv, 2));
+	/* back to one pair: pair 1 stops taking frames from its tap */
+	static const uint8_t set1[] = {VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 1, 0};
+	assert_int_equal(ctrl_cmd(f, 0, set1, 4, true, &used), VIRTIO_NET_OK);
+	assert_int_equal(f->vdev.ops->process_queue(f->vdev.priv, &f->vdev, 2), 0);
+	add_chain(f, 2, 1, &rxd, 1);
+	assert_int_equal(write(f->sp[1][1], pkt, sizeof(pkt)), (ssize_t)sizeof(pkt));
+	assert_int_equal(f->vdev.ops->backend_event(f->vdev.priv, &f->vdev, f->sp[1][0]), 0);
+	assert_int_equal(used_idx(f, 2), 1);
+}
+
+/* A malformed control chain breaks only the control queue's ring rules. */
+static void test_mq_ctrl_bad_ring(void **state)
+{
+	struct fx *f = *state;
+	struct virtq_desc d = {RAM_SIZE - 2, 4, 0, 0}; /* crosses the end of RAM */
+	add_chain(f, 4, 0, &d, 1);
+	assert_int_equal(f->vdev.ops->process_queue(f->vdev.priv, &f->vdev, 4), -EINVAL);
+	assert_true(f->vdev.queues[4].broken);
+	assert_false(f->vdev.queues[0].broken);
+}
+
+/* Without MQ the driver's control queue is queue 2 (virtio 1.2, 5.1.2). */
+static void test_ctrl_without_mq(void **state)
+{
+	struct fx *f = *state;
+	f->vdev.driver_features &= ~(1ULL << VIRTIO_NET_F_MQ);
+	static const uint8_t set2[] = {VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 2, 0};
+	uint64_t a = BUF;
+	memcpy(f->ram + a, set2, 4);
+	struct virtq_desc d[2] = {{a, 4, VIRTQ_DESC_F_NEXT, 1}, {a + 0x80, 1, VIRTQ_DESC_F_WRITE, 0}};
+	add_chain(f, 2, 0, d, 2);
+	assert_int_equal(f->vdev.ops->process_queue(f->vdev.priv, &f->vdev, 2), 0);
+	assert_int_equal(used_idx(f, 2), 1);
+	assert_int_equal(f->ram[a + 0x80], VIRTIO_NET_ERR); /* VQ_PAIRS_SET needs MQ */
+	assert_int_equal(virtio_net_active_pairs(f->vdev.priv), 1);
+	/* queue 4 is nothing then: ignored */
+	add_chain(f, 4, 0, d, 2);
+	assert_int_equal(f->vdev.ops->process_queue(f->vdev.priv, &f->vdev, 4), 0);
+	assert_int_equal(used_idx(f, 4), 0);
+}
+
 static void test_create_rejects_bad_params(void **state)
 {
 	const struct virtio_device_ops *ops;
 	void *priv;
-	struct virtio_net_params p = {.tap_fd = 3, .mtu = 1500, .queue_size = 100};
+	struct virtio_net_params p = {.tap_fds = {3, 4}, .nr_pairs = 1, .mtu = 1500, .queue_size = 100};
 	assert_int_equal(virtio_net_create(&p, &ops, &priv), -EINVAL);
 	p.queue_size = 2048;
 	assert_int_equal(virtio_net_create(&p, &ops, &priv), -EINVAL);
 	p.queue_size = 256;
-	p.tap_fd = -1;
+	p.tap_fds[0] = -1;
+	assert_int_equal(virtio_net_create(&p, &ops, &priv), -EINVAL);
+	p.tap_fds[0] = 3;
+	p.nr_pairs = 0;
+	assert_int_equal(virtio_net_create(&p, &ops, &priv), -EINVAL);
+	p.nr_pairs = VIRTIO_NET_MAX_PAIRS + 1;
+	assert_int_equal(virtio_net_create(&p, &ops, &priv), -EINVAL);
+	p.nr_pairs = 3; /* tap_fds[2] is 0 here: fine; -1 is not */
+	p.tap_fds[2] = -1;
 	assert_int_equal(virtio_net_create(&p, &ops, &priv), -EINVAL);
 }
 
@@ -425,6 +643,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_device_rx_too_big_without_mrg, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_bad_ring_is_error, setup, teardown),
 		cmocka_unit_test(test_create_rejects_bad_params),
+		cmocka_unit_test(test_ctrl_commands),
+		cmocka_unit_test_setup_teardown(test_mq_layout, setup_mq, teardown),
+		cmocka_unit_test_setup_teardown(test_mq_ctrl_queue, setup_mq, teardown),
+		cmocka_unit_test_setup_teardown(test_mq_ctrl_bad_ring, setup_mq, teardown),
+		cmocka_unit_test_setup_teardown(test_ctrl_without_mq, setup_mq, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
