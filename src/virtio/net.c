@@ -358,7 +358,9 @@ static int net_rx(struct net *n, struct net_pair *p, struct virtio_device *vdev)
 /* Attach or detach the pair's tap queue. The fd leaves the epoll set before
  * a detach (a detached tap queue polls as an error) and rejoins it after an
  * attach. A failed ioctl (e.g. an fd= tap this process may not attach) is
- * logged; the pair then stays as it was on the host side. */
+ * logged and leaves the pair as it was; it is tried again at the next rx
+ * kick. An fd that is not a tap (ENOTTY: a test's socketpair) has no queue
+ * to steer: only the state changes. */
 static void set_attached(struct net_pair *p, struct virtio_device *vdev, bool on)
 {
 	if (p->attached == on)
@@ -368,10 +370,13 @@ static void set_attached(struct net_pair *p, struct virtio_device *vdev, bool on
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = on ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
-	if (ioctl(p->tap, TUNSETQUEUE, &ifr) < 0) {
+	if (ioctl(p->tap, TUNSETQUEUE, &ifr) < 0 && errno != ENOTTY) {
 		static struct log_ratelimit rl = LOG_RATELIMIT_INIT;
 		log_ratelimited(&rl, LOG_WARN, "virtio-net: pair %u: cannot %s the tap queue: %s", p->idx,
 				on ? "attach" : "detach", strerror(errno));
+		if (!on)
+			watch_tap(p, vdev, true); /* still attached: keep serving it */
+		return;
 	}
 	p->attached = on;
 	if (on)
@@ -389,6 +394,7 @@ static int pair_sync(struct net *n, struct net_pair *p, struct virtio_device *vd
 		COUNT(n, p, rx_drops, 1);
 		if (rx_complete(p, &vdev->queues[2 * p->idx], true))
 			return -EINVAL;
+		virtio_device_signal_queue(vdev, 2 * p->idx);
 	}
 	set_attached(p, vdev, want);
 	return 0;
@@ -484,7 +490,8 @@ static int net_activate(void *priv, struct virtio_device *vdev)
 		p->tap_watched = true; /* add_thread_fd watches it */
 		if (i > 0) {
 			set_attached(p, vdev, false);
-			watch_tap(p, vdev, false); /* also when it was detached already */
+			if (!p->attached)
+				watch_tap(p, vdev, false); /* also when it was detached already */
 		}
 	}
 	return 0;

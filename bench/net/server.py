@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""bench/net/server.py MIB LABEL — the host end of one throughput run.
+
+Listens on 5001 (the guest sends MIB MiB: timed from accept to the guest's
+EOF) and 5002 (sends the guest MIB MiB, then waits for the guest to close:
+timed from accept to that close, so the data has really arrived). Prints
+"BENCH LABEL g2h MiB/s=X" and "BENCH LABEL h2g MiB/s=Y". Gives up after
+BENCH_TIMEOUT seconds (default 900).
+"""
+import os, socket, sys, threading, time
+
+mib, label = int(sys.argv[1]), sys.argv[2]
+total = mib << 20
+res = {}
+
+def listener(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+    s.listen(1)
+    return s
+
+def g2h(s):
+    c, _ = s.accept()
+    t0 = time.monotonic()
+    n = 0
+    while True:
+        b = c.recv(1 << 20)
+        if not b:
+            break
+        n += len(b)
+    res["g2h"] = (n, time.monotonic() - t0)
+    c.close()
+
+def h2g(s):
+    c, _ = s.accept()
+    t0 = time.monotonic()
+    buf = b"\0" * (1 << 20)
+    for _ in range(mib):
+        c.sendall(buf)
+    c.shutdown(socket.SHUT_WR)
+    while c.recv(4096):
+        pass
+    res["h2g"] = (total, time.monotonic() - t0)
+    c.close()
+
+socks = {5001: listener(5001), 5002: listener(5002)}
+ts = [threading.Thread(target=g2h, args=(socks[5001],), daemon=True),
+      threading.Thread(target=h2g, args=(socks[5002],), daemon=True)]
+for t in ts:
+    t.start()
+deadline = time.monotonic() + float(os.environ.get("BENCH_TIMEOUT", "900"))
+for t in ts:
+    t.join(max(0, deadline - time.monotonic()))
+for k in ("g2h", "h2g"):
+    if k in res:
+        n, dt = res[k]
+        ok = "" if n == total else f" (only {n} of {total} bytes)"
+        print(f"BENCH {label} {k} MiB/s={n / dt / (1 << 20):.1f} bytes={n} secs={dt:.2f}{ok}", flush=True)
+    else:
+        print(f"BENCH {label} {k} no result", flush=True)
