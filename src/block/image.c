@@ -81,7 +81,10 @@ int blk_image_open(const struct blk_image_params *p, struct blk_backend **out, c
 	uint32_t mem_align = 1, off_align = BLK_SECTOR_SIZE;
 	if (!rc && p->direct) {
 		dfd = open(p->path, flags | O_DIRECT);
-		if (dfd < 0)
+		if (dfd < 0 && errno == EINVAL)
+			rc = errmsg_set(err, errlen, -EINVAL,
+					"--disk path=%s,direct=on: the file system does not support O_DIRECT", p->path);
+		else if (dfd < 0)
 			rc = errmsg_set(err, errlen, -errno, "--disk path=%s,direct=on: %s", p->path, strerror(errno));
 		else
 			dio_align(dfd, &mem_align, &off_align);

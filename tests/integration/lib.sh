@@ -48,10 +48,13 @@ need_kvm() {
 	[ -f "$GUEST/vmlinux" ] || fail "default guest missing in $GUEST (run scripts/prepare-guest.sh)"
 }
 
-# make_initramfs SCRIPT → prints the path of base initramfs + overlay with /test.sh
+# make_initramfs SCRIPT → prints the path of base initramfs + overlay with
+# /test.sh and the files listed in the array OVERLAY_FILES (SRC=/GUEST/PATH).
+OVERLAY_FILES=()
 make_initramfs() {
 	local script=$1 out="$WORK/initramfs.img"
-	"$REPO/scripts/mk-overlay.sh" "$script" "$WORK/overlay.cpio" >/dev/null || fail "mk-overlay failed"
+	"$REPO/scripts/mk-overlay.sh" "$script" "$WORK/overlay.cpio" ${OVERLAY_FILES[@]+"${OVERLAY_FILES[@]}"} >/dev/null ||
+		fail "mk-overlay failed"
 	cat "$GUEST/initramfs.cpio.gz" "$WORK/overlay.cpio" >"$out"
 	echo "$out"
 }
