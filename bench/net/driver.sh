@@ -46,7 +46,7 @@ get() { # LABEL DIR
 }
 for l in nimbus qemu; do
 	grep -h "BENCH\|RESULT" "$W/$l-host.log" | sed "s/^/  /"
-	grep -h "guest:" "$W/$l-serial.log" 2>/dev/null | sed "s/^/  $l /"
+	grep -h "^guest:" "$W/$l-serial.log" 2>/dev/null | sed "s/^/  $l /"
 done
 printf '%-22s %10s %10s %10s\n' "TCP, $MIB MiB" nimbus qemu nim/qemu
 for d in g2h h2g; do

@@ -56,6 +56,6 @@ for k in ("g2h", "h2g"):
     if k in res:
         n, dt = res[k]
         ok = "" if n == total else f" (only {n} of {total} bytes)"
-        print(f"BENCH {label} {k} MiB/s={n / dt / (1 << 20):.1f} bytes={n} secs={dt:.2f}{ok}", flush=True)
+        print(f"BENCH {label} {k} MiB/s={n / dt / (1 << 20):.3f} bytes={n} secs={dt:.2f}{ok}", flush=True)
     else:
         print(f"BENCH {label} {k} no result", flush=True)
