@@ -43,7 +43,25 @@ host)
 	;;
 emulated)
 	echo "integration: no fast usable /dev/kvm on this host; running inside the emulated KVM host (QEMU TCG + nested SVM)"
-	tests/harness/kvm-host-run.sh --timeout 3600 -- env NIMBUS_TIMEOUT_SCALE=4 "$0" --inside "$@"
+	# Guests with more vCPUs than the emulated host has crashed there now and
+	# then (a nested triple fault, once an oops in the emulated host's own
+	# kernel; docs/harness.md), so a test that needs more declares it with a
+	# line "# emulated-host-cpus: 8" and runs in a second, 8-CPU emulated host.
+	tests=("$@")
+	[ ${#tests[@]} -gt 0 ] || tests=(tests/integration/test_*.sh tests/malicious/test_*.sh)
+	small=() big=()
+	for t in "${tests[@]}"; do
+		if grep -q '^# emulated-host-cpus: 8$' "$t"; then big+=("$t"); else small+=("$t"); fi
+	done
+	: >"$RESULTS.all"
+	for group in small big; do
+		if [ $group = small ]; then set -- ${small[@]+"${small[@]}"}; cpus=2; else set -- ${big[@]+"${big[@]}"}; cpus=8; fi
+		[ $# -gt 0 ] || continue
+		rm -f "$RESULTS.part"
+		tests/harness/kvm-host-run.sh --cpus $cpus --timeout 3600 -- env NIMBUS_TIMEOUT_SCALE=4 "$0" --inside "$@"
+		if [ -f "$RESULTS.part" ]; then cat "$RESULTS.part" >>"$RESULTS.all"; else echo "FAIL integration-harness ($cpus-CPU emulated host: no results came back)" | tee -a "$RESULTS.all"; fi
+	done
+	mv "$RESULTS.all" "$RESULTS.part"
 	;;
 *)
 	echo "NIMBUS_KVM must be host, emulated or auto" >&2

@@ -1,5 +1,6 @@
 #!/bin/bash
 # --cpus boot=4: the guest sees 4 CPUs online (MP table, APIC IDs, CPUID topology).
+# emulated-host-cpus: 8
 . "$(dirname "$0")/lib.sh"
 need_kvm
 boot_script 'echo "online=$(cat /sys/devices/system/cpu/online) nproc=$(nproc)"' --cpus boot=4 --memory size=256M
