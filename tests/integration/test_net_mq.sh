@@ -5,7 +5,9 @@
 # and tx-1, ping the host end from each CPU (XPS maps CPU i to tx queue i)
 # and move 1 MiB files of known checksum both ways over TCP, one direction
 # pinned to each CPU. At exit nimbus logs each pair's counters: both tx
-# queues must have carried frames.
+# queues must have carried frames. Then fd=[..]: two queue fds of one
+# multi-queue tap opened by a wrapper are taken (2 pairs); fds of taps made
+# without IFF_MULTI_QUEUE are refused with one clear line.
 . "$(dirname "$0")/lib.sh"
 need_kvm
 command -v ip >/dev/null || fail "ip (iproute2) missing"
@@ -48,6 +50,7 @@ PY
 ip netns exec "$NS" python3 "$WORK/servers.py" "$WORK" &
 SRV_PID=$!
 
+NIMBUS_REAL=$NIMBUS
 printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NS" "$NIMBUS" >"$WORK/nimbus-in-ns"
 chmod +x "$WORK/nimbus-in-ns"
 NIMBUS=$WORK/nimbus-in-ns
@@ -85,4 +88,33 @@ for p in 0 1; do
 	[ "${tx:-0}" -gt 0 ] || fail "tx queue of pair $p carried no frames ($line)"
 	echo "pair $p: $line"
 done
+
+# exec-with-taps MQ NAME... -- CMD: open each NAME (MQ=1: IFF_MULTI_QUEUE) as
+# fds 7, 8, ... and exec CMD.
+cat >"$WORK/exec-with-taps.py" <<'PY'
+import fcntl, os, struct, sys
+TUNSETIFF = 0x400454ca
+flags = 0x0002 | 0x1000 | 0x4000 | (0x0100 if sys.argv[1] == "1" else 0)
+sep = sys.argv.index("--")
+for i, name in enumerate(sys.argv[2:sep]):
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), flags))
+    os.dup2(fd, 7 + i)
+    os.close(fd)
+os.execvp(sys.argv[sep + 1], sys.argv[sep + 1:])
+PY
+mkdir -p "$WORK/boot" && cp "$WORK"/*.log "$WORK/boot/"
+# run_with_taps MQ NAME...: nimbus (own binary) in the namespace with those taps as fd=[7,8]
+run_with_taps() {
+	RC=0
+	timeout -k 5 $((30 * TIMEOUT_SCALE)) ip netns exec "$NS" python3 "$WORK/exec-with-taps.py" "$@" -- \
+		"$NIMBUS_REAL" --serial "file=$WORK/serial.log" --log-file "$WORK/nimbus.log" -v \
+		--kernel "$GUEST/vmlinux" --net "fd=[7,8]" </dev/null >"$WORK/stdout.log" 2>"$WORK/stderr.log" || RC=$?
+}
+run_with_taps 1 tapmq tapmq
+grep -q "net0: tap tapmq, .*2 queue pair(s)" "$WORK/nimbus.log" || fail "fd=[7,8] (one multi-queue tap) not taken as 2 pairs"
+run_with_taps 0 tapsa tapsb
+[ "$RC" != 0 ] || fail "fd=[7,8] of single-queue taps was accepted"
+grep -q "fd=7: several queue pairs need a tap opened with IFF_MULTI_QUEUE" "$WORK/nimbus.log" ||
+	fail "no clear error for single-queue taps in fd=[..]"
 pass "2 queue pairs: both tx queues used, ping from each CPU, 1 MiB each way over TCP with matching md5"
