@@ -409,7 +409,8 @@ static int ctrl_one(struct net *n, struct net_pair *p, struct virtio_device *vde
 		atomic_store(&n->active_pairs, pairs);
 		for (unsigned i = 0; i < n->nr_pairs; i++)
 			virtio_device_kick_queue(vdev, 2 * i); /* each pair's thread syncs itself */
-		log_info("virtio-net: %u queue pair(s) active", pairs);
+		static struct log_ratelimit rl = LOG_RATELIMIT_INIT; /* the guest may switch at will */
+		log_ratelimited(&rl, LOG_INFO, "virtio-net: %u queue pair(s) active", pairs);
 	}
 	return (int)len;
 }
