@@ -220,6 +220,73 @@ static int parse_disks(json_t *j, struct vm_config *cfg, char *err, size_t errle
 	return 0;
 }
 
+static int net_set(struct net_config *n, const char *what, const char *key, const char *value, char *err,
+		   size_t errlen)
+{
+	return value ? config_net_set(n, what, key, value, err, errlen) : 0;
+}
+
+static int net_set_int(struct net_config *n, const char *what, const char *key, json_int_t v, char *err,
+		       size_t errlen)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	return config_net_set(n, what, key, buf, err, errlen);
+}
+
+/* NetConfig → the same net_config as --net (and the same checks). */
+static int parse_net(json_t *j, unsigned i, struct vm_config *cfg, char *err, size_t errlen)
+{
+	char what[32];
+	snprintf(what, sizeof(what), "net[%u]", i);
+	const char *tap = NULL, *ip = NULL, *mask = NULL, *mac = NULL, *host_mac = NULL, *id = NULL, *vsock = NULL,
+		   *vmode = NULL;
+	json_int_t mtu = 1500, nq = 0, qs = CONFIG_NET_DEFAULT_QUEUE_SIZE, seg = 0, devid = -1;
+	int iommu = 0, vhost_user = 0, tso = 1, ufo = 1, csum = 1;
+	json_t *rl = NULL;
+	int rc = unpack(j, what, err, errlen,
+			"{s?s, s?s, s?s, s?s, s?s, s?I, s?b, s?I, s?I, s?b, s?s, s?s, s?s, s?I, s?I, s?o, s?b, s?b, s?b}",
+			"tap", &tap, "ip", &ip, "mask", &mask, "mac", &mac, "host_mac", &host_mac, "mtu", &mtu, "iommu",
+			&iommu, "num_queues", &nq, "queue_size", &qs, "vhost_user", &vhost_user, "vhost_socket", &vsock,
+			"vhost_mode", &vmode, "id", &id, "pci_segment", &seg, "pci_device_id", &devid,
+			"rate_limiter_config", &rl, "offload_tso", &tso, "offload_ufo", &ufo, "offload_csum", &csum);
+	if (rc)
+		return rc;
+	REFUSE_TRUE(iommu, "net.iommu");
+	REFUSE_TRUE(vhost_user, "net.vhost_user");
+	if (vsock || (vmode && strcmp(vmode, "Client")))
+		return errf(err, errlen, "%s: vhost-user is not supported by nimbus", what);
+	if (host_mac || mtu != 1500 || seg || devid != -1 || (rl && !json_is_null(rl)))
+		return errf(err, errlen, "%s.%s: not supported by nimbus", what,
+			    host_mac ? "host_mac" : mtu != 1500 ? "mtu (only 1500)" : seg ? "pci_segment" : devid != -1 ? "pci_device_id" : "rate_limiter_config");
+	if (!tso || !ufo || !csum)
+		return errf(err, errlen, "%s.offload_*: nimbus always offers the offloads (only true)", what);
+	struct net_config *n = &cfg->nets[i];
+	config_net_defaults(n);
+	if ((rc = net_set(n, what, "tap", tap, err, errlen)) || (rc = net_set(n, what, "ip", ip, err, errlen)) ||
+	    (rc = net_set(n, what, "mask", mask, err, errlen)) || (rc = net_set(n, what, "mac", mac, err, errlen)) ||
+	    (rc = net_set(n, what, "id", id, err, errlen)) || (nq && (rc = net_set_int(n, what, "num_queues", nq, err, errlen))) ||
+	    (rc = net_set_int(n, what, "queue_size", qs, err, errlen)))
+		return rc;
+	return config_net_check(n, what, err, errlen);
+}
+
+static int parse_nets(json_t *j, struct vm_config *cfg, char *err, size_t errlen)
+{
+	if (!json_is_array(j))
+		return errf(err, errlen, "net: expected an array");
+	size_t n = json_array_size(j);
+	if (n > CONFIG_MAX_NETS)
+		return errf(err, errlen, "net: at most %d", CONFIG_MAX_NETS);
+	for (size_t i = 0; i < n; i++) {
+		cfg->nr_nets = (unsigned)i + 1; /* so config_free sees what was set */
+		int rc = parse_net(json_array_get(j, i), (unsigned)i, cfg, err, errlen);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int api_config_from_json(const char *body, size_t len, uint64_t host_mem_limit, struct vm_config *cfg, char *err,
 			 size_t errlen)
 {
@@ -255,8 +322,8 @@ int api_config_from_json(const char *body, size_t len, uint64_t host_mem_limit, 
 		rc = parse_rng(rng, cfg, err, errlen);
 	if (!rc && disks && !json_is_null(disks))
 		rc = parse_disks(disks, cfg, err, errlen);
-	if (!rc && net && !json_is_null(net) && !(json_is_array(net) && json_array_size(net) == 0))
-		rc = errf(err, errlen, "net: network devices are not supported by nimbus yet");
+	if (!rc && net && !json_is_null(net))
+		rc = parse_nets(net, cfg, err, errlen);
 	json_decref(root);
 	if (rc)
 		return rc;
@@ -264,6 +331,12 @@ int api_config_from_json(const char *body, size_t len, uint64_t host_mem_limit, 
 	if (config_validate(cfg, host_mem_limit, verr, sizeof(verr)))
 		return errf(err, errlen, "%s", verr);
 	return 0;
+}
+
+static void set_str(json_t *j, const char *key, const char *value)
+{
+	if (j && value)
+		json_object_set_new(j, key, json_string(value));
 }
 
 static const char *mode_name(enum console_mode m)
@@ -279,32 +352,53 @@ static const char *mode_name(enum console_mode m)
 static json_t *console_json(const struct console_config *c)
 {
 	json_t *j = json_pack("{s:s}", "mode", mode_name(c->mode));
-	if (j && c->mode == CONSOLE_FILE && c->path)
-		json_object_set_new(j, "file", json_string(c->path));
+	if (c->mode == CONSOLE_FILE)
+		set_str(j, "file", c->path);
 	return j;
+}
+
+/* The nets as NetConfig (a caller's fd= is not part of the document). */
+static json_t *nets_json(const struct vm_config *cfg)
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; a && i < cfg->nr_nets && i < CONFIG_MAX_NETS; i++) {
+		const struct net_config *n = &cfg->nets[i];
+		json_t *nj = json_pack("{s:I, s:I}", "num_queues", (json_int_t)n->num_queues, "queue_size",
+				       (json_int_t)n->queue_size);
+		set_str(nj, "tap", n->tap);
+		set_str(nj, "ip", n->ip);
+		set_str(nj, "mask", n->mask);
+		set_str(nj, "id", n->id);
+		if (nj && n->has_mac) {
+			char mac[18];
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1], n->mac[2],
+				 n->mac[3], n->mac[4], n->mac[5]);
+			set_str(nj, "mac", mac);
+		}
+		json_array_append_new(a, nj);
+	}
+	return a;
 }
 
 static json_t *config_json(const struct vm_config *cfg)
 {
 	json_t *payload = json_pack("{s:s, s:s}", "kernel", cfg->kernel ? cfg->kernel : "", "cmdline",
 				    cfg->cmdline ? cfg->cmdline : "");
-	if (payload && cfg->initramfs)
-		json_object_set_new(payload, "initramfs", json_string(cfg->initramfs));
+	set_str(payload, "initramfs", cfg->initramfs);
 	json_t *disks = json_array();
 	for (unsigned i = 0; disks && i < cfg->nr_disks && i < CONFIG_MAX_DISKS; i++) {
 		const struct disk_config *d = &cfg->disks[i];
 		json_t *dj = json_pack("{s:s, s:b, s:b, s:I, s:I}", "path", d->path ? d->path : "", "readonly",
 				       d->readonly, "direct", d->direct, "num_queues", (json_int_t)d->num_queues,
 				       "queue_size", (json_int_t)d->queue_size);
-		if (dj && d->id)
-			json_object_set_new(dj, "id", json_string(d->id));
+		set_str(dj, "id", d->id);
 		json_array_append_new(disks, dj);
 	}
-	return json_pack("{s:o, s:{s:I, s:I}, s:{s:I}, s:o, s:o, s:{s:s}, s:o}", "payload", payload, "cpus",
+	return json_pack("{s:o, s:{s:I, s:I}, s:{s:I}, s:o, s:o, s:{s:s}, s:o, s:o}", "payload", payload, "cpus",
 			 "boot_vcpus", (json_int_t)cfg->boot_vcpus, "max_vcpus", (json_int_t)cfg->max_vcpus, "memory",
 			 "size", (json_int_t)cfg->mem_size, "serial", console_json(&cfg->serial), "console",
 			 console_json(&cfg->console), "rng", "src", cfg->rng_src ? cfg->rng_src : CONFIG_DEFAULT_RNG_SRC,
-			 "disks", disks);
+			 "disks", disks, "net", nets_json(cfg));
 }
 
 char *api_config_to_json(const struct vm_config *cfg)

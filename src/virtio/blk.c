@@ -197,6 +197,7 @@ struct blk {
 	struct blk_queue q[VIRTIO_BLK_MAX_QUEUES];
 	int efd; /* all rings' completions */
 	struct virtio_device *vdev;
+	struct virtio_blk_counters cnt;
 	struct virtq_chain chain; /* large: off the thread's stack */
 };
 
@@ -297,6 +298,11 @@ static void io_done(void *ctx, uint64_t tag, int64_t res)
 		if (s->bounce)
 			scatter(r, s->bounce);
 		data = (uint32_t)r->len;
+		counter_add(&b->cnt.read_ops, 1);
+		counter_add(&b->cnt.read_bytes, r->len);
+	} else if (r->type == VIRTIO_BLK_T_OUT) {
+		counter_add(&b->cnt.write_ops, 1);
+		counter_add(&b->cnt.write_bytes, r->len);
 	}
 	if (finish(b, qi, slot, status, data)) {
 		/* queue broken by the guest meanwhile: NEEDS_RESET comes from the pop path */
@@ -583,3 +589,8 @@ int virtio_blk_create(const struct virtio_blk_params *p, const struct virtio_dev
 	return 0;
 }
 
+
+const struct virtio_blk_counters *virtio_blk_counters(void *priv)
+{
+	return &((struct blk *)priv)->cnt;
+}

@@ -16,6 +16,7 @@
 #include <sys/uio.h>
 
 #include "block/blk_backend.h"
+#include "util/counter.h"
 #include "virtio/device.h"
 #include "virtio/queue.h"
 
@@ -86,6 +87,12 @@ struct virtio_blk_req {
 uint8_t virtio_blk_parse(const struct virtq_chain *c, const struct virtio_blk_limits *lim,
 			 struct virtio_blk_req *r);
 
+/* Per-device counters (cloud-hypervisor's vm.counters keys): completed
+ * reads and writes and their bytes. Written by the device thread. */
+struct virtio_blk_counters {
+	counter_t read_bytes, write_bytes, read_ops, write_ops;
+};
+
 /* What the VMM passes to virtio_blk_create. The backend stays the VMM's:
  * the device never closes it. */
 struct virtio_blk_params {
@@ -102,5 +109,7 @@ struct virtio_blk_params {
 struct virtio_device_ops;
 __attribute__((warn_unused_result)) int virtio_blk_create(const struct virtio_blk_params *p,
 							  const struct virtio_device_ops **ops, void **priv);
+/* The counters of a device made by virtio_blk_create (valid until destroy). */
+const struct virtio_blk_counters *virtio_blk_counters(void *priv);
 
 #endif

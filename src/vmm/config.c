@@ -235,38 +235,44 @@ static int parse_disk(struct vm_config *cfg, const char *value, char *err, size_
 }
 
 /* fd=N or fd=[N,M,...]: one open tap fd (>= 3) per queue pair. */
-static int parse_net_fds(struct net_config *n, const char *value, char *err, size_t errlen)
+static int parse_net_fds(struct net_config *n, const char *what, const char *value, char *err, size_t errlen)
 {
 	size_t len = strlen(value);
 	bool list = len >= 2 && value[0] == '[' && value[len - 1] == ']';
 	char buf[128];
 	if (len >= sizeof(buf))
-		return errf(err, errlen, "--net fd=%s: too long", value);
+		return errf(err, errlen, "%s fd=%s: too long", what, value);
 	snprintf(buf, sizeof(buf), "%.*s", (int)(list ? len - 2 : len), value + list);
 	n->nr_fds = 0;
 	char *save = NULL;
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		unsigned fd;
 		if (n->nr_fds >= CONFIG_NET_MAX_PAIRS)
-			return errf(err, errlen, "--net fd=%s: at most %d fds (one per queue pair)", value,
+			return errf(err, errlen, "%s fd=%s: at most %d fds (one per queue pair)", what, value,
 				    CONFIG_NET_MAX_PAIRS);
 		if (parse_uint(tok, 1u << 20, &fd) || fd < 3)
-			return errf(err, errlen, "--net fd=%s: expected open file descriptors >= 3", value);
+			return errf(err, errlen, "%s fd=%s: expected open file descriptors >= 3", what, value);
 		n->fds[n->nr_fds++] = (int)fd;
 	}
 	if (n->nr_fds == 0 || (list ? strstr(value, ",,") || value[1] == ',' || value[len - 2] == ',' : 0))
-		return errf(err, errlen, "--net fd=%s: expected open file descriptors >= 3", value);
+		return errf(err, errlen, "%s fd=%s: expected open file descriptors >= 3", what, value);
 	return 0;
 }
 
-/* Fills cfg->nets[cfg->nr_nets]. */
-static int net_kv(struct vm_config *cfg, const char *key, const char *value, char *err, size_t errlen)
+void config_net_defaults(struct net_config *n)
 {
-	struct net_config *n = &cfg->nets[cfg->nr_nets];
+	memset(n, 0, sizeof(*n));
+	n->num_queues = 0; /* set by config_net_check */
+	n->queue_size = CONFIG_NET_DEFAULT_QUEUE_SIZE;
+}
+
+int config_net_set(struct net_config *n, const char *what, const char *key, const char *value, char *err,
+		   size_t errlen)
+{
 	char **str = NULL;
 	if (!strcmp(key, "tap")) {
 		if (strlen(value) >= TAP_NAME_MAX)
-			return errf(err, errlen, "--net tap=%s: at most %d characters", value, TAP_NAME_MAX - 1);
+			return errf(err, errlen, "%s tap=%s: at most %d characters", what, value, TAP_NAME_MAX - 1);
 		str = &n->tap;
 	} else if (!strcmp(key, "ip"))
 		str = &n->ip;
@@ -276,27 +282,54 @@ static int net_kv(struct vm_config *cfg, const char *key, const char *value, cha
 		str = &n->id;
 	else if (!strcmp(key, "mac")) {
 		if (tap_parse_mac(value, n->mac))
-			return errf(err, errlen, "--net mac=%s: expected a unicast MAC like 52:54:00:12:34:56", value);
+			return errf(err, errlen, "%s mac=%s: expected a unicast MAC like 52:54:00:12:34:56", what, value);
 		n->has_mac = 1;
 		return 0;
 	} else if (!strcmp(key, "fd")) {
-		return parse_net_fds(n, value, err, errlen);
+		return parse_net_fds(n, what, value, err, errlen);
 	} else if (!strcmp(key, "num_queues")) {
 		if (parse_uint(value, 2 * CONFIG_NET_MAX_PAIRS, &n->num_queues) || n->num_queues < 2 ||
 		    n->num_queues % 2)
-			return errf(err, errlen, "--net num_queues=%s: expected an even number 2..%d (2 per queue pair)",
-				    value, 2 * CONFIG_NET_MAX_PAIRS);
+			return errf(err, errlen, "%s num_queues=%s: expected an even number 2..%d (2 per queue pair)",
+				    what, value, 2 * CONFIG_NET_MAX_PAIRS);
 		return 0;
 	} else if (!strcmp(key, "queue_size")) {
 		if (parse_uint(value, 1024, &n->queue_size) || n->queue_size < 2 ||
 		    (n->queue_size & (n->queue_size - 1)))
-			return errf(err, errlen, "--net queue_size=%s: expected a power of two, 2..1024", value);
+			return errf(err, errlen, "%s queue_size=%s: expected a power of two, 2..1024", what, value);
 		return 0;
 	} else {
 		return errf(err, errlen,
-			    "--net: unknown key '%s' (known: tap, fd, mac, ip, mask, num_queues, queue_size, id)", key);
+			    "%s: unknown key '%s' (known: tap, fd, mac, ip, mask, num_queues, queue_size, id)", what, key);
 	}
 	return set_string(str, value) ? errf(err, errlen, "out of memory") : 0;
+}
+
+int config_net_check(struct net_config *n, const char *what, char *err, size_t errlen)
+{
+	if (n->nr_fds && (n->tap || n->ip || n->mask))
+		return errf(err, errlen, "%s: fd= excludes tap=, ip= and mask=", what);
+	if (n->num_queues == 0)
+		n->num_queues = n->nr_fds ? 2 * n->nr_fds : 2;
+	if (n->nr_fds && n->num_queues != 2 * n->nr_fds)
+		return errf(err, errlen, "%s: num_queues=%u is %u queue pair(s), but fd= gives %u tap fds (one per pair)",
+			    what, n->num_queues, n->num_queues / 2, n->nr_fds);
+	if (!n->ip != !n->mask)
+		return errf(err, errlen, "%s: ip= and mask= go together", what);
+	if (n->ip) {
+		struct in_addr a;
+		if (inet_pton(AF_INET, n->ip, &a) != 1)
+			return errf(err, errlen, "%s ip=%s: not an IPv4 address", what, n->ip);
+		if (inet_pton(AF_INET, n->mask, &a) != 1)
+			return errf(err, errlen, "%s mask=%s: not an IPv4 netmask", what, n->mask);
+	}
+	return 0;
+}
+
+/* Fills cfg->nets[cfg->nr_nets]. */
+static int net_kv(struct vm_config *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+	return config_net_set(&cfg->nets[cfg->nr_nets], "--net", key, value, err, errlen);
 }
 
 static int parse_net(struct vm_config *cfg, const char *value, char *err, size_t errlen)
@@ -304,29 +337,14 @@ static int parse_net(struct vm_config *cfg, const char *value, char *err, size_t
 	if (cfg->nr_nets >= CONFIG_MAX_NETS)
 		return errf(err, errlen, "--net: at most %d network devices", CONFIG_MAX_NETS);
 	struct net_config *n = &cfg->nets[cfg->nr_nets];
-	n->num_queues = 0; /* set below */
-	n->queue_size = CONFIG_NET_DEFAULT_QUEUE_SIZE;
+	config_net_defaults(n);
 	int rc = parse_kv_list("--net", value, cfg, net_kv, err, errlen);
 	cfg->nr_nets++; /* freed by config_free even when incomplete */
 	if (rc)
 		return rc;
-	if (n->nr_fds && (n->tap || n->ip || n->mask))
-		return errf(err, errlen, "--net %s: fd= excludes tap=, ip= and mask=", value);
-	if (n->num_queues == 0)
-		n->num_queues = n->nr_fds ? 2 * n->nr_fds : 2;
-	if (n->nr_fds && n->num_queues != 2 * n->nr_fds)
-		return errf(err, errlen, "--net %s: num_queues=%u is %u queue pair(s), but fd= gives %u tap fds (one per pair)",
-			    value, n->num_queues, n->num_queues / 2, n->nr_fds);
-	if (!n->ip != !n->mask)
-		return errf(err, errlen, "--net %s: ip= and mask= go together", value);
-	if (n->ip) {
-		struct in_addr a;
-		if (inet_pton(AF_INET, n->ip, &a) != 1)
-			return errf(err, errlen, "--net ip=%s: not an IPv4 address", n->ip);
-		if (inet_pton(AF_INET, n->mask, &a) != 1)
-			return errf(err, errlen, "--net mask=%s: not an IPv4 netmask", n->mask);
-	}
-	return 0;
+	char what[64];
+	snprintf(what, sizeof(what), "--net %.50s", value);
+	return config_net_check(n, what, err, errlen);
 }
 
 static int parse_boot_entry(const char *value, enum boot_entry *out, char *err, size_t errlen)
@@ -342,19 +360,33 @@ static int parse_boot_entry(const char *value, enum boot_entry *out, char *err, 
 	return 0;
 }
 
+/* KEY=VALUE of an option taking path=PATH | fd=N (fd >= 3). */
+static int path_or_fd(const char *opt, const char *key, const char *value, char **path, int *fd, char *err,
+		      size_t errlen)
+{
+	if (!strcmp(key, "path"))
+		return set_string(path, value) ? errf(err, errlen, "out of memory") : 0;
+	if (!strcmp(key, "fd")) {
+		unsigned n;
+		if (parse_uint(value, 1 << 20, &n) || n < 3)
+			return errf(err, errlen, "%s fd=%s: expected a file descriptor >= 3", opt, value);
+		*fd = (int)n;
+		return 0;
+	}
+	return errf(err, errlen, "%s: unknown key '%s' (expected path or fd)", opt, key);
+}
+
 /* --api-socket path=PATH | fd=N */
 static int api_socket_kv(struct vm_config *cfg, const char *key, const char *value, char *err, size_t errlen)
 {
-	if (!strcmp(key, "path"))
-		return set_string(&cfg->api_socket_path, value) ? errf(err, errlen, "out of memory") : 0;
-	if (!strcmp(key, "fd")) {
-		unsigned fd;
-		if (parse_uint(value, 1 << 20, &fd) || fd < 3)
-			return errf(err, errlen, "--api-socket fd=%s: expected a file descriptor >= 3", value);
-		cfg->api_socket_fd = (int)fd;
-		return 0;
-	}
-	return errf(err, errlen, "--api-socket: unknown key '%s' (expected path or fd)", key);
+	return path_or_fd("--api-socket", key, value, &cfg->api_socket_path, &cfg->api_socket_fd, err, errlen);
+}
+
+/* --event-monitor path=PATH | fd=N */
+static int event_monitor_kv(struct vm_config *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+	return path_or_fd("--event-monitor", key, value, &cfg->event_monitor_path, &cfg->event_monitor_fd, err,
+			  errlen);
 }
 
 void config_defaults(struct vm_config *cfg)
@@ -401,6 +433,8 @@ static int apply_option(struct vm_config *cfg, const char *name, const char *val
 			return set_string(&cfg->api_socket_path, value) ? errf(err, errlen, "out of memory") : 0;
 		return parse_kv_list(name, value, cfg, api_socket_kv, err, errlen);
 	}
+	if (!strcmp(name, "--event-monitor"))
+		return parse_kv_list(name, value, cfg, event_monitor_kv, err, errlen);
 	if (!strcmp(name, "--boot-entry"))
 		return parse_boot_entry(value, &cfg->boot_entry, err, errlen);
 	return errf(err, errlen, "unknown option '%s' (see --help)", name);
@@ -410,7 +444,8 @@ static bool takes_value(const char *name)
 {
 	static const char *const with_value[] = {"--kernel", "--initramfs", "--cmdline", "--log-file", "--cpus",
 						 "--memory", "--serial", "--console", "--rng", "--boot-entry",
-						 "--sigterm-grace", "--disk", "--api-socket", "--net"};
+						 "--sigterm-grace", "--disk", "--api-socket", "--net",
+						 "--event-monitor"};
 	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
 		if (!strcmp(name, with_value[i]))
 			return true;
@@ -421,6 +456,8 @@ static int validate(struct vm_config *cfg, uint64_t host_mem_limit, char *err, s
 {
 	if (cfg->api_socket_path && cfg->api_socket_fd)
 		return errf(err, errlen, "--api-socket: give path= or fd=, not both");
+	if (cfg->event_monitor_path && cfg->event_monitor_fd)
+		return errf(err, errlen, "--event-monitor: give path= or fd=, not both");
 	if (!cfg->kernel && !cfg->api_socket_path && !cfg->api_socket_fd)
 		return errf(err, errlen, "no kernel given: use --kernel PATH or --api-socket (see --help)");
 	return config_validate(cfg, host_mem_limit, err, errlen);
@@ -502,6 +539,7 @@ void config_free(struct vm_config *cfg)
 	free(cfg->console.path);
 	free(cfg->rng_src);
 	free(cfg->api_socket_path);
+	free(cfg->event_monitor_path);
 	for (unsigned i = 0; i < cfg->nr_disks && i < CONFIG_MAX_DISKS; i++) {
 		free(cfg->disks[i].path);
 		free(cfg->disks[i].id);
@@ -533,6 +571,8 @@ void config_print_help(const char *prog)
 	       "  --api-socket path=PATH|fd=N\n"
 	       "                           serve the REST API (cloud-hypervisor's) on a Unix socket;\n"
 	       "                           without --kernel, wait for vm.create + vm.boot\n"
+	       "  --event-monitor path=PATH|fd=N\n"
+	       "                           write lifecycle events (JSON, cloud-hypervisor's format) there\n"
 	       "  --cmdline \"...\"          kernel command line (default \"%s\")\n"
 	       "  --cpus boot=N[,max=M][,template=default|host]\n"
 	       "                           vCPUs (default 1); template masks CPU features:\n"

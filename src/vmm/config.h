@@ -55,6 +55,16 @@ struct net_config {
 	unsigned queue_size; /* power of two 2..1024, default 256 */
 };
 
+/* One --net / API NetConfig entry: defaults, one key (tap, fd, mac, ip,
+ * mask, num_queues, queue_size, id: the value as text), and the checks
+ * across keys. `what` starts the error message ("--net", "net[0]"). 0 or
+ * -EINVAL with a one-line message. */
+void config_net_defaults(struct net_config *n);
+__attribute__((warn_unused_result)) int config_net_set(struct net_config *n, const char *what, const char *key,
+							 const char *value, char *err, size_t errlen);
+__attribute__((warn_unused_result)) int config_net_check(struct net_config *n, const char *what, char *err,
+							   size_t errlen);
+
 enum boot_entry { BOOT_ENTRY_AUTO, BOOT_ENTRY_LINUX64, BOOT_ENTRY_PVH };
 
 struct console_config {
@@ -83,6 +93,8 @@ struct vm_config {
 	int verbosity; /* number of -v */
 	char *api_socket_path; /* --api-socket path=PATH, or NULL */
 	int api_socket_fd;     /* --api-socket fd=N (a listening socket), or 0 */
+	char *event_monitor_path; /* --event-monitor path=PATH, or NULL */
+	int event_monitor_fd;     /* --event-monitor fd=N, or 0 */
 };
 
 enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION };

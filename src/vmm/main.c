@@ -1,6 +1,7 @@
 /* vmm/main.c — nimbus entry point: parse options, run the VM. */
 #include <stdio.h>
 
+#include "util/event_monitor.h"
 #include "util/log.h"
 #include "vmm/config.h"
 #include "vmm/vm.h"
@@ -36,7 +37,17 @@ int main(int argc, char **argv)
 			return VM_EXIT_SETUP;
 		}
 	}
+	if (cfg.event_monitor_path || cfg.event_monitor_fd) {
+		if (event_monitor_open(cfg.event_monitor_path, cfg.event_monitor_fd, err, sizeof(err))) {
+			fprintf(stderr, "nimbus: %s\n", err);
+			config_free(&cfg);
+			return VM_EXIT_SETUP;
+		}
+	}
+	event_emit("vmm", "starting", NULL);
 	int code = cfg.api_socket_path || cfg.api_socket_fd ? vmm_main(&cfg) : vm_run(&cfg);
+	event_emit("vmm", "shutdown", NULL);
+	event_monitor_close();
 	config_free(&cfg);
 	log_close();
 	return code;

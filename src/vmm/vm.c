@@ -32,6 +32,7 @@
 #include "loader/initramfs.h"
 #include "loader/kernel.h"
 #include "mem/guest_mem.h"
+#include "util/event_monitor.h"
 #include "util/log.h"
 #include "vcpu/vcpu.h"
 #include "net/tap.h"
@@ -59,6 +60,7 @@ struct vm {
 	struct blk_backend *disks[CONFIG_MAX_DISKS]; /* --disk images, closed after the devices */
 	int net_fds[CONFIG_MAX_NETS][CONFIG_NET_MAX_PAIRS]; /* tap queues we opened (-1: none or the caller's fd=),
 							     closed after the devices */
+	void *disk_devs[CONFIG_MAX_DISKS], *net_devs[CONFIG_MAX_NETS]; /* device state, for the counters */
 	int serial_out_fd;    /* owned unless it is stdout */
 	bool serial_out_owned;
 	int serial_in_fd;     /* stdin, or -1 */
@@ -371,6 +373,7 @@ static int setup_nets(struct vm *vm)
 			log_error("--net: cannot create the device: %s", strerror(-rc));
 		if (rc)
 			return rc;
+		vm->net_devs[i] = priv;
 		log_info("net%u: tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x, %u queue pair(s)", i, ifname, np.mac[0],
 			 np.mac[1], np.mac[2], np.mac[3], np.mac[4], np.mac[5], np.nr_pairs);
 	}
@@ -437,6 +440,7 @@ static int setup_pci(struct vm *vm)
 			log_error("--disk path=%s: cannot create the device: %s", d->path, strerror(-rc));
 		if (rc)
 			return rc;
+		vm->disk_devs[i] = priv;
 	}
 	rc = setup_nets(vm);
 	if (rc)
@@ -641,6 +645,9 @@ static int vm_start_and_wait(struct vm *vm)
 		}
 	}
 	log_info("VM running: %u vCPU(s), %lluM", vm->nr_vcpus, (unsigned long long)(vm->cfg->mem_size >> 20));
+	event_emit("vm", "booted", NULL);
+	if (vm->boot_nr)
+		event_emit("vm", "rebooted", NULL);
 	if (vm->hooks)
 		vm->hooks->booted(vm->hooks->ctx, vm);
 	control_loop(vm, sigfd);
@@ -734,11 +741,14 @@ static int vm_run_once(const struct vm_config *cfg, const struct vm_hooks *hooks
 	vm->rx_space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->grace_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	int code = VM_EXIT_SETUP;
-	if (vm->stop_efd < 0 || vm->rx_space_efd < 0 || vm->grace_tfd < 0)
+	event_emit("vm", "booting", NULL);
+	if (vm->stop_efd < 0 || vm->rx_space_efd < 0 || vm->grace_tfd < 0) {
 		log_error("eventfd/timerfd: %s", strerror(errno));
-	else if (vm_build(vm) == 0)
+	} else if (vm_build(vm) == 0) {
 		code = vm_start_and_wait(vm);
-	*reboot = vm->reboot && code == VM_EXIT_OK;
+		*reboot = vm->reboot && code == VM_EXIT_OK;
+		event_emit("vm", *reboot ? "rebooting" : "shutdown", NULL);
+	}
 	vm_teardown(vm);
 	free(vm);
 	return code;
@@ -767,20 +777,24 @@ void vm_pause(struct vm *vm)
 {
 	if (vm->paused)
 		return;
+	event_emit("vm", "pausing", NULL);
 	vcpu_pause_all(&vm->pause, vm->vcpus, vm->nr_vcpus);
 	pci_setup_pause(vm->pci, true);
 	vm->paused = true;
 	log_info("VM paused");
+	event_emit("vm", "paused", NULL);
 }
 
 void vm_resume(struct vm *vm)
 {
 	if (!vm->paused)
 		return;
+	event_emit("vm", "resuming", NULL);
 	pci_setup_pause(vm->pci, false);
 	vcpu_resume_all(&vm->pause);
 	vm->paused = false;
 	log_info("VM resumed");
+	event_emit("vm", "resumed", NULL);
 }
 
 void vm_stop(struct vm *vm, const char *why)
@@ -813,4 +827,14 @@ void vm_vcpu_exits(const struct vm *vm, unsigned i, uint64_t *io, uint64_t *mmio
 	*io = __atomic_load_n(&v->exits_io, __ATOMIC_RELAXED);
 	*mmio = __atomic_load_n(&v->exits_mmio, __ATOMIC_RELAXED);
 	*other = __atomic_load_n(&v->exits_other, __ATOMIC_RELAXED);
+}
+
+const struct virtio_blk_counters *vm_disk_counters(const struct vm *vm, unsigned i)
+{
+	return i < CONFIG_MAX_DISKS && vm->disk_devs[i] ? virtio_blk_counters(vm->disk_devs[i]) : NULL;
+}
+
+const struct virtio_net_counters *vm_net_counters(const struct vm *vm, unsigned i)
+{
+	return i < CONFIG_MAX_NETS && vm->net_devs[i] ? virtio_net_counters(vm->net_devs[i]) : NULL;
 }

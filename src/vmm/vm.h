@@ -41,6 +41,12 @@ void vm_reboot(struct vm *vm);
 /* Press the ACPI power button. 0 or -ENODEV. */
 __attribute__((warn_unused_result)) int vm_power_button(struct vm *vm);
 unsigned vm_nr_vcpus(const struct vm *vm);
+/* Counters of --disk / --net device i (NULL if it does not exist); valid
+ * until the VM stops. */
+struct virtio_blk_counters;
+struct virtio_net_counters;
+const struct virtio_blk_counters *vm_disk_counters(const struct vm *vm, unsigned i);
+const struct virtio_net_counters *vm_net_counters(const struct vm *vm, unsigned i);
 void vm_vcpu_exits(const struct vm *vm, unsigned i, uint64_t *io, uint64_t *mmio, uint64_t *other);
 
 #endif

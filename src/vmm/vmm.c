@@ -16,7 +16,11 @@
 
 #include "api/api.h"
 #include "api/http.h"
+#include "util/counter.h"
+#include "util/event_monitor.h"
 #include "util/log.h"
+#include "virtio/blk.h"
+#include "virtio/net.h"
 #include "vmm/vm.h"
 
 struct vmm {
@@ -98,9 +102,60 @@ static void free_cfg(struct vmm *m)
 	m->cfg_owned = false;
 }
 
-static void counters(struct vm *vm, struct api_response *resp)
+static void delete_vm(struct vmm *m)
+{
+	bool had = m->cfg != NULL;
+	free_cfg(m);
+	set_state(m, API_VM_NONE);
+	if (had)
+		event_emit("vm", "deleted", NULL);
+}
+
+/* A device's key in vm.counters: its id, or cloud-hypervisor's _diskN / _netN. */
+static void device_name(char *buf, size_t len, const char *id, const char *prefix, unsigned i)
+{
+	if (id)
+		snprintf(buf, len, "%s", id);
+	else
+		snprintf(buf, len, "_%s%u", prefix, i);
+}
+
+static void add_device_counters(json_t *j, struct vm *vm, const struct vm_config *cfg)
+{
+	char name[64];
+	for (unsigned i = 0; i < cfg->nr_disks; i++) {
+		const struct virtio_blk_counters *c = vm_disk_counters(vm, i);
+		if (!c)
+			continue;
+		device_name(name, sizeof(name), cfg->disks[i].id, "disk", i);
+		json_object_set_new(j, name,
+				    json_pack("{s:I, s:I, s:I, s:I}", "read_bytes", (json_int_t)counter_get(&c->read_bytes),
+					      "write_bytes", (json_int_t)counter_get(&c->write_bytes), "read_ops",
+					      (json_int_t)counter_get(&c->read_ops), "write_ops",
+					      (json_int_t)counter_get(&c->write_ops)));
+	}
+	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+		const struct virtio_net_counters *c = vm_net_counters(vm, i);
+		if (!c)
+			continue;
+		device_name(name, sizeof(name), cfg->nets[i].id, "net", i);
+		json_object_set_new(j, name,
+				    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "rx_bytes", (json_int_t)counter_get(&c->rx_bytes),
+					      "rx_frames", (json_int_t)counter_get(&c->rx_frames), "rx_drops",
+					      (json_int_t)counter_get(&c->rx_drops), "tx_bytes",
+					      (json_int_t)counter_get(&c->tx_bytes), "tx_frames",
+					      (json_int_t)counter_get(&c->tx_frames), "tx_drops",
+					      (json_int_t)counter_get(&c->tx_drops)));
+	}
+}
+
+/* vm.counters: per device (disks, nets) and per vCPU (exits); {} while the
+ * VM is not running (the devices exist only then). */
+static void counters(struct vm *vm, const struct vm_config *cfg, struct api_response *resp)
 {
 	json_t *j = json_object();
+	if (vm && j && cfg)
+		add_device_counters(j, vm, cfg);
 	for (unsigned i = 0; vm && j && i < vm_nr_vcpus(vm); i++) {
 		uint64_t io, mmio, other;
 		vm_vcpu_exits(vm, i, &io, &mmio, &other);
@@ -147,6 +202,7 @@ static void process(struct vmm *m, struct vm *vm)
 		m->cfg_owned = true;
 		m->cfg->sigterm_grace = m->cli->sigterm_grace;
 		set_state(m, API_VM_CREATED);
+		event_emit("vm", "created", NULL);
 		resp->status = 204;
 		break;
 	case API_OP_DELETE:
@@ -155,8 +211,7 @@ static void process(struct vmm *m, struct vm *vm)
 			vm_stop(vm, "API vm.delete");
 			defer = true;
 		} else {
-			free_cfg(m);
-			set_state(m, API_VM_NONE);
+			delete_vm(m);
 			resp->status = 204;
 		}
 		break;
@@ -170,7 +225,7 @@ static void process(struct vmm *m, struct vm *vm)
 		resp->status = resp->body ? 200 : 500;
 		break;
 	case API_OP_COUNTERS:
-		counters(vm, resp);
+		counters(vm, m->cfg, resp);
 		break;
 	case API_OP_PAUSE:
 		vm_pause(vm);
@@ -269,10 +324,8 @@ static void run_vm(struct vmm *m)
 		return;
 	}
 	set_state(m, API_VM_SHUTDOWN);
-	if (m->delete_after_stop) {
-		free_cfg(m);
-		set_state(m, API_VM_NONE);
-	}
+	if (m->delete_after_stop)
+		delete_vm(m);
 	if (reply_deferred(m)) {
 		m->resp->status = 204;
 		complete(m);

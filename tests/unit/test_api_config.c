@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,7 +52,10 @@ static const char *full =
 	"\"serial\":{\"mode\":\"File\",\"file\":\"/tmp/s\"},\"console\":{\"mode\":\"Null\",\"iommu\":false},"
 	"\"rng\":{\"src\":\"/dev/random\",\"iommu\":false},"
 	"\"disks\":[{\"path\":\"/d.img\",\"readonly\":true,\"num_queues\":2,\"queue_size\":256,\"id\":\"disk0\","
-	"\"image_type\":\"Raw\"}],\"net\":[],\"iommu\":false,\"watchdog\":false,\"pvpanic\":false}";
+	"\"image_type\":\"Raw\"}],"
+	"\"net\":[{\"tap\":\"tap3\",\"mac\":\"52:54:00:ab:cd:ef\",\"num_queues\":2,\"queue_size\":512,\"id\":\"n0\","
+	"\"iommu\":false,\"vhost_user\":false,\"vhost_mode\":\"Client\",\"offload_tso\":true,\"mtu\":1500},"
+	"{\"ip\":\"192.168.9.1\",\"mask\":\"255.255.255.0\"}],\"iommu\":false,\"watchdog\":false,\"pvpanic\":false}";
 
 static void test_full(void **state)
 {
@@ -74,6 +78,19 @@ static void test_full(void **state)
 	assert_int_equal(cfg.disks[0].num_queues, 2);
 	assert_int_equal(cfg.disks[0].queue_size, 256);
 	assert_string_equal(cfg.disks[0].id, "disk0");
+	assert_int_equal(cfg.nr_nets, 2);
+	assert_string_equal(cfg.nets[0].tap, "tap3");
+	assert_true(cfg.nets[0].has_mac);
+	assert_memory_equal(cfg.nets[0].mac, "\x52\x54\x00\xab\xcd\xef", 6);
+	assert_int_equal(cfg.nets[0].queue_size, 512);
+	assert_int_equal(cfg.nets[0].nr_fds, 0);
+	assert_string_equal(cfg.nets[0].id, "n0");
+	assert_null(cfg.nets[1].tap);
+	assert_false(cfg.nets[1].has_mac);
+	assert_string_equal(cfg.nets[1].ip, "192.168.9.1");
+	assert_string_equal(cfg.nets[1].mask, "255.255.255.0");
+	assert_int_equal(cfg.nets[1].num_queues, 2);
+	assert_int_equal(cfg.nets[1].queue_size, CONFIG_NET_DEFAULT_QUEUE_SIZE);
 
 	/* Round trip: what vm.info shows parses back to the same config. */
 	char *json = api_config_to_json(&cfg);
@@ -138,7 +155,43 @@ static void test_unsupported_and_ranges(void **state)
 	expect_error("{\"payload\":{\"kernel\":\"/k\"},\"serial\":{\"mode\":\"File\"}}", "needs file");
 	expect_error("{\"payload\":{\"kernel\":\"/k\"},\"serial\":{\"mode\":\"Tty\"},\"console\":{\"mode\":\"Tty\"}}",
 		     "only one");
-	expect_error("{\"payload\":{\"kernel\":\"/k\"},\"net\":[{\"tap\":\"t0\"}]}", "net");
+	/* net: the same checks as --net, plus the NetConfig fields nimbus lacks */
+	static const struct {
+		const char *net, *needle;
+	} nets[] = {
+		{"{}", NULL},
+		{"{\"fd\":5}", "fd"}, /* not in the API document: an unknown key */
+		{"{\"mac\":\"01:00:00:00:00:01\"}", "net[0] mac="},
+		{"{\"tap\":\"abcdefghijklmnopq\"}", "tap="},
+		{"{\"ip\":\"10.0.0.1\"}", "go together"},
+		{"{\"ip\":\"10.0.0.300\",\"mask\":\"255.0.0.0\"}", "ip="},
+		{"{\"num_queues\":3}", "num_queues"},
+		{"{\"num_queues\":0}", "num_queues"},
+		{"{\"queue_size\":100}", "queue_size"},
+		{"{\"queue_size\":-2}", "queue_size"},
+		{"{\"vhost_user\":true}", "vhost_user"},
+		{"{\"vhost_socket\":\"/s\"}", "vhost-user"},
+		{"{\"host_mac\":\"52:54:00:00:00:01\"}", "host_mac"},
+		{"{\"mtu\":9000}", "mtu"},
+		{"{\"offload_csum\":false}", "offload"},
+		{"{\"rate_limiter_config\":{}}", "rate_limiter_config"},
+		{"{\"tap\":7}", "net[0]"},
+	};
+	for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
+		char json[256];
+		snprintf(json, sizeof(json), "{\"payload\":{\"kernel\":\"/k\"},\"net\":[%s]}", nets[i].net);
+		if (nets[i].needle) {
+			expect_error(json, nets[i].needle);
+		} else {
+			struct vm_config cfg;
+			char err[256];
+			if (parse(json, &cfg, err))
+				fail_msg("%s: %s", json, err);
+			config_free(&cfg);
+		}
+	}
+	expect_error("{\"payload\":{\"kernel\":\"/k\"},\"net\":{}}", "net: expected an array");
+	expect_error("{\"payload\":{\"kernel\":\"/k\"},\"net\":[{},{},{},{},{},{},{},{},{}]}", "at most");
 	expect_error("{\"payload\":{\"kernel\":\"/k\"},\"disks\":[{\"path\":\"/d\",\"queue_size\":100}]}", "queue_size");
 	expect_error("{\"payload\":{\"kernel\":\"/k\"},\"disks\":[{\"path\":\"/d\",\"image_type\":\"Qcow2\"}]}",
 		     "image_type");

@@ -651,6 +651,34 @@ static void test_net_bad(void **state)
 	bad(&r, "at most");
 }
 
+static void test_event_monitor(void **state)
+{
+	struct result r;
+	parse(&r, "--kernel", "k", "--event-monitor", "path=/tmp/ev");
+	ok(&r);
+	assert_string_equal(r.cfg.event_monitor_path, "/tmp/ev");
+	config_free(&r.cfg);
+	parse(&r, "--api-socket", "/tmp/s", "--event-monitor=fd=7");
+	ok(&r);
+	assert_int_equal(r.cfg.event_monitor_fd, 7);
+	assert_null(r.cfg.event_monitor_path);
+	config_free(&r.cfg);
+	static const struct {
+		const char *v, *needle;
+	} cases[] = {
+		{"fd=2", "fd=2"}, {"fd=x", "fd=x"}, {"file=/x", "unknown key 'file'"}, {"path=/a,fd=5", "not both"},
+		{"", "--event-monitor"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		parse(&r, "--kernel", "k", "--event-monitor", cases[i].v);
+		if (r.rc != -EINVAL)
+			fail_msg("--event-monitor '%s': got %d", cases[i].v, r.rc);
+		bad(&r, cases[i].needle);
+	}
+	parse(&r, "--kernel", "k", "--event-monitor");
+	bad(&r, "needs a value");
+}
+
 static void test_rng_bad(void **state)
 {
 	static const char *const vals[] = {
@@ -822,6 +850,7 @@ int main(void)
 		cmocka_unit_test(test_rng_bad),
 		cmocka_unit_test(test_net),
 		cmocka_unit_test(test_net_bad),
+		cmocka_unit_test(test_event_monitor),
 		cmocka_unit_test(test_console),
 		cmocka_unit_test(test_console_bad),
 		cmocka_unit_test(test_serial_and_console_tty_refused),
