@@ -255,10 +255,11 @@ static void process(struct vmm *m, struct vm *vm)
 	case API_OP_VMM_SHUTDOWN:
 		m->quit = true;
 		if (vm) {
-			m->stop_by_api = true;
+			m->stop_by_api = m->delete_after_stop = true;
 			vm_stop(vm, "API vmm.shutdown");
 			defer = true;
 		} else {
+			delete_vm(m);
 			resp->status = 204;
 		}
 		break;
