@@ -30,6 +30,7 @@ ip netns add "$NS" || fail "cannot create network namespace $NS"
 cleanup() {
 	[ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
+	rm -f "$SOCK"
 	save_work
 }
 trap cleanup EXIT
@@ -40,7 +41,7 @@ REC=$WORK/responses
 mkdir -p "$REC"
 N=0
 R() { "$REMOTE" --api-socket "$SOCK" "$@"; }
-# api METHOD ENDPOINT [curl args]: one request, recorded for the schema check; prints the status.
+# api METHOD ENDPOINT [curl args]: one request, recorded as $REC/$N.* for the schema check.
 api() {
 	local m=$1 e=$2
 	shift 2
@@ -48,13 +49,13 @@ api() {
 	echo "$m $e" >"$REC/$N.req"
 	curl -s -D "$REC/$N.headers" -o "$REC/$N.body" -w '%{http_code}' --unix-socket "$SOCK" -X "$m" "$@" \
 		"http://localhost/api/v1/$e" >"$REC/$N.status"
-	cat "$REC/$N.status"
 }
 body() { cat "$REC/$N.body"; }
 expect() { # WANT METHOD ENDPOINT [curl args]
 	local want=$1 got
 	shift
-	got=$(api "$@")
+	api "$@"
+	got=$(cat "$REC/$N.status")
 	[ "$got" = "$want" ] || fail "$1 $2: HTTP $got, expected $want ($(head -c 300 "$REC/$N.body"))"
 }
 # jget EXPR: evaluate a python expression over the last body parsed as `j`.
