@@ -204,16 +204,20 @@ static int parse_disk(json_t *j, unsigned i, struct vm_config *cfg, char *err, s
 	return 0;
 }
 
-static int parse_disks(json_t *j, struct vm_config *cfg, char *err, size_t errlen)
+/* A JSON array of up to max device objects, each parsed by one(); *count
+ * follows the parse so config_free sees what was set. */
+static int parse_array(json_t *j, const char *what, unsigned max, unsigned *count,
+		       int (*one)(json_t *, unsigned, struct vm_config *, char *, size_t), struct vm_config *cfg,
+		       char *err, size_t errlen)
 {
 	if (!json_is_array(j))
-		return errf(err, errlen, "disks: expected an array");
+		return errf(err, errlen, "%s: expected an array", what);
 	size_t n = json_array_size(j);
-	if (n > CONFIG_MAX_DISKS)
-		return errf(err, errlen, "disks: at most %d", CONFIG_MAX_DISKS);
+	if (n > max)
+		return errf(err, errlen, "%s: at most %u", what, max);
 	for (size_t i = 0; i < n; i++) {
-		cfg->nr_disks = (unsigned)i + 1; /* so config_free sees what was set */
-		int rc = parse_disk(json_array_get(j, i), (unsigned)i, cfg, err, errlen);
+		*count = (unsigned)i + 1;
+		int rc = one(json_array_get(j, i), (unsigned)i, cfg, err, errlen);
 		if (rc)
 			return rc;
 	}
@@ -271,22 +275,6 @@ static int parse_net(json_t *j, unsigned i, struct vm_config *cfg, char *err, si
 	return config_net_check(n, what, err, errlen);
 }
 
-static int parse_nets(json_t *j, struct vm_config *cfg, char *err, size_t errlen)
-{
-	if (!json_is_array(j))
-		return errf(err, errlen, "net: expected an array");
-	size_t n = json_array_size(j);
-	if (n > CONFIG_MAX_NETS)
-		return errf(err, errlen, "net: at most %d", CONFIG_MAX_NETS);
-	for (size_t i = 0; i < n; i++) {
-		cfg->nr_nets = (unsigned)i + 1; /* so config_free sees what was set */
-		int rc = parse_net(json_array_get(j, i), (unsigned)i, cfg, err, errlen);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
 int api_config_from_json(const char *body, size_t len, uint64_t host_mem_limit, struct vm_config *cfg, char *err,
 			 size_t errlen)
 {
@@ -321,9 +309,9 @@ int api_config_from_json(const char *body, size_t len, uint64_t host_mem_limit, 
 	if (!rc && rng)
 		rc = parse_rng(rng, cfg, err, errlen);
 	if (!rc && disks && !json_is_null(disks))
-		rc = parse_disks(disks, cfg, err, errlen);
+		rc = parse_array(disks, "disks", CONFIG_MAX_DISKS, &cfg->nr_disks, parse_disk, cfg, err, errlen);
 	if (!rc && net && !json_is_null(net))
-		rc = parse_nets(net, cfg, err, errlen);
+		rc = parse_array(net, "net", CONFIG_MAX_NETS, &cfg->nr_nets, parse_net, cfg, err, errlen);
 	json_decref(root);
 	if (rc)
 		return rc;

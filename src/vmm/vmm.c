@@ -120,32 +120,36 @@ static void device_name(char *buf, size_t len, const char *id, const char *prefi
 		snprintf(buf, len, "_%s%u", prefix, i);
 }
 
-static void add_device_counters(json_t *j, struct vm *vm, const struct vm_config *cfg)
+/* One device's object in vm.counters: keys[i] = *vals[i]. */
+static void add_device(json_t *j, const char *id, const char *prefix, unsigned i, const char *const keys[],
+		       const counter_t *const vals[], unsigned n)
 {
 	char name[64];
+	device_name(name, sizeof(name), id, prefix, i);
+	json_t *d = json_object();
+	for (unsigned k = 0; d && k < n; k++)
+		json_object_set_new(d, keys[k], json_integer((json_int_t)counter_get(vals[k])));
+	json_object_set_new(j, name, d);
+}
+
+static void add_device_counters(json_t *j, struct vm *vm, const struct vm_config *cfg)
+{
+	static const char *const disk_keys[] = {"read_bytes", "write_bytes", "read_ops", "write_ops"};
+	static const char *const net_keys[] = {"rx_bytes", "rx_frames", "rx_drops", "tx_bytes", "tx_frames", "tx_drops"};
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
 		const struct virtio_blk_counters *c = vm_disk_counters(vm, i);
-		if (!c)
-			continue;
-		device_name(name, sizeof(name), cfg->disks[i].id, "disk", i);
-		json_object_set_new(j, name,
-				    json_pack("{s:I, s:I, s:I, s:I}", "read_bytes", (json_int_t)counter_get(&c->read_bytes),
-					      "write_bytes", (json_int_t)counter_get(&c->write_bytes), "read_ops",
-					      (json_int_t)counter_get(&c->read_ops), "write_ops",
-					      (json_int_t)counter_get(&c->write_ops)));
+		if (c) {
+			const counter_t *v[] = {&c->read_bytes, &c->write_bytes, &c->read_ops, &c->write_ops};
+			add_device(j, cfg->disks[i].id, "disk", i, disk_keys, v, 4);
+		}
 	}
 	for (unsigned i = 0; i < cfg->nr_nets; i++) {
 		const struct virtio_net_counters *c = vm_net_counters(vm, i);
-		if (!c)
-			continue;
-		device_name(name, sizeof(name), cfg->nets[i].id, "net", i);
-		json_object_set_new(j, name,
-				    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "rx_bytes", (json_int_t)counter_get(&c->rx_bytes),
-					      "rx_frames", (json_int_t)counter_get(&c->rx_frames), "rx_drops",
-					      (json_int_t)counter_get(&c->rx_drops), "tx_bytes",
-					      (json_int_t)counter_get(&c->tx_bytes), "tx_frames",
-					      (json_int_t)counter_get(&c->tx_frames), "tx_drops",
-					      (json_int_t)counter_get(&c->tx_drops)));
+		if (c) {
+			const counter_t *v[] = {&c->rx_bytes, &c->rx_frames, &c->rx_drops,
+						&c->tx_bytes, &c->tx_frames, &c->tx_drops};
+			add_device(j, cfg->nets[i].id, "net", i, net_keys, v, 6);
+		}
 	}
 }
 
