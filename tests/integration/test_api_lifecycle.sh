@@ -34,6 +34,9 @@ cleanup() {
 	save_work
 }
 trap cleanup EXIT
+trap 'fail "terminated (time limit) during: ${PHASE:-start}"' TERM
+# phase NAME: progress on stdout (the runner keeps it), so a slow or stuck run shows where it was.
+phase() { PHASE=$*; echo "[$(date +%T)] $*"; }
 
 SOCK=$WORK/api.sock
 EVENTS=$WORK/events.json
@@ -47,7 +50,7 @@ api() {
 	shift 2
 	N=$((N + 1))
 	echo "$m $e" >"$REC/$N.req"
-	curl -s -D "$REC/$N.headers" -o "$REC/$N.body" -w '%{http_code}' --unix-socket "$SOCK" -X "$m" "$@" \
+	curl -s --max-time $((60 * TIMEOUT_SCALE)) -D "$REC/$N.headers" -o "$REC/$N.body" -w '%{http_code}' --unix-socket "$SOCK" -X "$m" "$@" \
 		"http://localhost/api/v1/$e" >"$REC/$N.status"
 }
 body() { cat "$REC/$N.body"; }
@@ -82,6 +85,7 @@ for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
 [ -S "$SOCK" ] || fail "no API socket"
 
 # ---- no VM yet ----
+phase no VM yet
 expect 200 GET vmm.ping
 expect 404 GET vm.info
 expect 404 PUT vm.boot
@@ -101,6 +105,7 @@ expect 405 PUT vm.shutdown
 expect 200 GET vm.counters
 
 # ---- boot ----
+phase boot
 expect 204 PUT vm.boot
 wait_for "$WORK/serial.log" "tick 3" $pid || fail "guest never ticked"
 grep -qw 'boot-count 1' "$WORK/serial.log" || fail "first boot: no boot-count 1"
@@ -124,6 +129,7 @@ R create "$WORK/vm.json" 2>"$WORK/create2.err" && fail "a second vm.create was a
 grep -q "already created" "$WORK/create2.err" || fail "second vm.create: no clear message ($(cat "$WORK/create2.err"))"
 
 # ---- pause / resume ----
+phase pause and resume
 expect 204 PUT vm.pause
 expect 200 GET vm.info
 [ "$(jget 'j["state"]')" = Paused ] || fail "info: not Paused: $(body)"
@@ -140,6 +146,7 @@ c=$(ticks)
 [ "$c" -gt "$b" ] || fail "guest did not run after resume ($b → $c ticks)"
 
 # ---- reboot: the guest restarts from its kernel; the disk's counter says 2 ----
+phase reboot
 R reboot || fail "nimbus-remote reboot"
 wait_for "$WORK/serial.log" "boot-count 2" $pid || fail "no second boot after vm.reboot"
 [ "$(grep -c 'Linux version' "$WORK/serial.log")" -ge 2 ] || fail "the kernel did not start again"
@@ -148,6 +155,7 @@ expect 200 GET vm.info
 [ "$(jget 'j["state"]')" = Running ] || fail "info after reboot: $(body)"
 
 # ---- shutdown, boot again ----
+phase shutdown and boot again
 R shutdown || fail "nimbus-remote shutdown"
 expect 200 GET vm.info
 [ "$(jget 'j["state"]')" = Shutdown ] || fail "info: not Shutdown: $(body)"
@@ -159,6 +167,7 @@ expect 204 PUT vm.boot
 wait_for "$WORK/serial.log" "boot-count 3" $pid || fail "no third boot after vm.shutdown + vm.boot"
 
 # ---- delete while running, create again, vmm.shutdown ----
+phase delete, create, vmm.shutdown
 expect 204 PUT vm.delete
 expect 404 GET vm.info
 expect 404 PUT vm.pause
@@ -174,10 +183,12 @@ expect_rc 0
 [ -e "$SOCK" ] && fail "API socket left behind"
 
 # ---- the responses against the API document ----
+phase schema check
 "$PY" "$(dirname "$0")/api_schema_check.py" "$OPENAPI" "$REC" >"$WORK/schema-check.log" 2>&1 ||
 	fail "responses do not match the API document: $(grep -v '^ok' "$WORK/schema-check.log" | head -5)"
 
 # ---- the event stream ----
+phase event stream
 "$PY" - "$EVENTS" >"$WORK/events.txt" <<'PY' || fail "event stream: $(cat "$WORK/events.txt")"
 import json, sys
 text = open(sys.argv[1]).read()
