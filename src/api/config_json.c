@@ -262,14 +262,20 @@ static int parse_net(json_t *j, unsigned i, struct vm_config *cfg, char *err, si
 		return errf(err, errlen, "%s: vhost-user is not supported by nimbus", what);
 	if (host_mac || mtu != 1500 || seg || devid != -1 || (rl && !json_is_null(rl)))
 		return errf(err, errlen, "%s.%s: not supported by nimbus", what,
-			    host_mac ? "host_mac" : mtu != 1500 ? "mtu (only 1500)" : seg ? "pci_segment" : devid != -1 ? "pci_device_id" : "rate_limiter_config");
+			    host_mac ? "host_mac"
+			    : mtu != 1500 ? "mtu (only 1500)"
+			    : seg ? "pci_segment"
+			    : devid != -1 ? "pci_device_id"
+					  : "rate_limiter_config");
 	if (!tso || !ufo || !csum)
 		return errf(err, errlen, "%s.offload_*: nimbus always offers the offloads (only true)", what);
 	struct net_config *n = &cfg->nets[i];
 	config_net_defaults(n);
+	bool has_nq = json_object_get(j, "num_queues") != NULL; /* default: one pair */
 	if ((rc = net_set(n, what, "tap", tap, err, errlen)) || (rc = net_set(n, what, "ip", ip, err, errlen)) ||
 	    (rc = net_set(n, what, "mask", mask, err, errlen)) || (rc = net_set(n, what, "mac", mac, err, errlen)) ||
-	    (rc = net_set(n, what, "id", id, err, errlen)) || (nq && (rc = net_set_int(n, what, "num_queues", nq, err, errlen))) ||
+	    (rc = net_set(n, what, "id", id, err, errlen)) ||
+	    (has_nq && (rc = net_set_int(n, what, "num_queues", nq, err, errlen))) ||
 	    (rc = net_set_int(n, what, "queue_size", qs, err, errlen)))
 		return rc;
 	return config_net_check(n, what, err, errlen);
