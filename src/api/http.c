@@ -3,6 +3,7 @@
 #include "api/http.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +12,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <microhttpd.h>
 
+#include "security/seccomp.h"
 #include "util/log.h"
 
 struct api_server {
@@ -64,6 +67,24 @@ static enum MHD_Result send_response(struct MHD_Connection *c, const struct api_
 	return ret;
 }
 
+/* Names the calling libmicrohttpd thread and installs its filter (once per
+ * thread: thread_filter_install keeps track). */
+static void enter_filter(enum thread_filter_kind kind, const char *name)
+{
+	pthread_setname_np(pthread_self(), name);
+	thread_filter_install(kind, name);
+}
+
+/* On the listening thread, before it starts the connection's thread: the
+ * listener's filter goes on at its first connection (nothing reached it
+ * before), and connection threads start under it. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		enter_filter(THREAD_FILTER_API_LISTEN, "api-listen");
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size,
 				  void **con_cls)
@@ -71,6 +92,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct api_server *srv = cls;
 	struct req *rq = *con_cls;
 	if (!rq) {
+		/* First call on this connection's thread. */
+		enter_filter(THREAD_FILTER_API_CONN, "api-conn");
 		rq = calloc(1, sizeof(*rq));
 		if (!rq)
 			return MHD_NO;
@@ -138,13 +161,17 @@ int api_server_start(int listen_fd, const struct api_backend *be, struct api_ser
 		return -ENOMEM;
 	}
 	srv->be = be;
+	/* jansson seeds its hash function from /dev/urandom on first use; do it
+	 * here, before the API threads' filters forbid opening files. */
+	json_object_seed(0);
 	srv->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 					       MHD_USE_ERROR_LOG,
 				       0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
 				       MHD_OPTION_LISTEN_SOCKET, listen_fd,
 				       MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_HTTP_MAX_CONNECTIONS,
 				       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_HTTP_IDLE_TIMEOUT,
-				       MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+				       MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+				       MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
 	if (!srv->daemon) {
 		close(listen_fd);
 		free(srv);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 static enum log_level g_level = LOG_WARN;
 static FILE *g_file; /* NULL = stderr */
@@ -48,6 +49,12 @@ int log_open_file(const char *path)
 	g_file = f;
 	pthread_mutex_unlock(&g_lock);
 	return 0;
+}
+
+int log_fd(void)
+{
+	FILE *f = g_file; /* set before threads start, see log_open_file */
+	return f ? fileno(f) : STDERR_FILENO;
 }
 
 void log_close(void)

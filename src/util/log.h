@@ -18,6 +18,9 @@ enum log_level log_get_level(void);
 /* Send log output to PATH (appending). Returns 0 or -errno. */
 __attribute__((warn_unused_result)) int log_open_file(const char *path);
 void log_close(void);
+/* The fd log lines go to (for async-signal-safe writers: seccomp's SIGSYS
+ * handler). */
+int log_fd(void);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "security/seccomp.h"
 #include "util/log.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
@@ -218,6 +219,7 @@ static void *vcpu_thread(void *arg)
 	char name[16];
 	snprintf(name, sizeof(name), "vcpu%u", v->index);
 	pthread_setname_np(pthread_self(), name);
+	thread_filter_install(THREAD_FILTER_VCPU, name);
 	while (!atomic_load(v->host.stop)) {
 		if (v->host.pause)
 			park(v);

@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "security/seccomp.h"
 #include "util/log.h"
 
 static unsigned thread_of_queue(const struct virtio_device *vdev, unsigned q)
@@ -89,14 +90,19 @@ static void drain(int efd)
 	(void)!read(efd, &v, sizeof(v));
 }
 
-/* Empty every thread's epoll set (the core's fds and the backend fds). */
-static void unwatch_all(struct virtio_device *vdev)
+/* Take the live device's fds (queue kicks, backend fds) out of the threads'
+ * epoll sets. */
+static void unwatch_live(struct virtio_device *vdev)
 {
 	for (unsigned i = 0; i < vdev->nr_backend_fds; i++)
 		epoll_ctl(vdev->threads[vdev->backend_thread[i]].epfd, EPOLL_CTL_DEL, vdev->backend_fds[i], NULL);
 	vdev->nr_backend_fds = 0;
 	for (unsigned i = 0; i < vdev->ops->nr_queues; i++)
 		epoll_ctl(vdev->threads[thread_of_queue(vdev, i)].epfd, EPOLL_CTL_DEL, vdev->kick_efd[i], NULL);
+}
+
+static void unwatch_core(struct virtio_device *vdev)
+{
 	for (unsigned t = 0; t < vdev->nr_threads; t++) {
 		epoll_ctl(vdev->threads[t].epfd, EPOLL_CTL_DEL, vdev->stop_efd, NULL);
 		epoll_ctl(vdev->threads[t].epfd, EPOLL_CTL_DEL, vdev->pause_efd, NULL);
@@ -114,11 +120,38 @@ static void stop_threads(struct virtio_device *vdev, unsigned started)
 
 static void stop_thread(struct virtio_device *vdev)
 {
-	if (!vdev->running)
+	if (!vdev->threads_started)
 		return;
 	stop_threads(vdev, vdev->nr_threads);
+	vdev->threads_started = false;
 	vdev->running = false;
-	unwatch_all(vdev);
+	unwatch_live(vdev);
+	unwatch_core(vdev);
+}
+
+/* Park every I/O thread (returns once all wait outside device code) so the
+ * caller owns the queues and the epoll sets; no-op without threads. */
+static void quiesce(struct virtio_device *vdev)
+{
+	if (!vdev->threads_started)
+		return;
+	pthread_mutex_lock(&vdev->pause_lock);
+	vdev->pause_requested = true;
+	kick(vdev->pause_efd); /* level-triggered: every thread sees it */
+	while (vdev->nr_paused < vdev->nr_threads)
+		pthread_cond_wait(&vdev->pause_cond, &vdev->pause_lock);
+	pthread_mutex_unlock(&vdev->pause_lock);
+}
+
+static void unquiesce(struct virtio_device *vdev)
+{
+	if (!vdev->threads_started)
+		return;
+	pthread_mutex_lock(&vdev->pause_lock);
+	vdev->pause_requested = false;
+	drain(vdev->pause_efd);
+	pthread_cond_broadcast(&vdev->pause_cond);
+	pthread_mutex_unlock(&vdev->pause_lock);
 }
 
 void virtio_device_destroy(struct virtio_device *vdev)
@@ -141,7 +174,9 @@ void virtio_device_destroy(struct virtio_device *vdev)
 
 void virtio_device_reset(struct virtio_device *vdev)
 {
-	stop_thread(vdev);
+	quiesce(vdev);
+	unwatch_live(vdev);
+	vdev->running = false;
 	for (unsigned i = 0; i < vdev->ops->nr_queues; i++) {
 		virtq_reset(&vdev->queues[i]);
 		drain(vdev->kick_efd[i]);
@@ -150,6 +185,7 @@ void virtio_device_reset(struct virtio_device *vdev)
 	atomic_store(&vdev->status, 0);
 	if (vdev->ops->reset)
 		vdev->ops->reset(vdev->priv);
+	unquiesce(vdev);
 }
 
 void virtio_device_set_needs_reset(struct virtio_device *vdev, const char *why)
@@ -267,6 +303,13 @@ static void *io_thread(void *arg)
 	struct virtio_io_thread *th = arg;
 	struct virtio_device *vdev = th->vdev;
 	unsigned t = (unsigned)(th - vdev->threads);
+	char name[16]; /* the kernel keeps 15 characters */
+	if (t == 0)
+		snprintf(name, sizeof(name), "%.15s", vdev->name);
+	else
+		snprintf(name, sizeof(name), "%.12s/%u", vdev->name, t % 100);
+	pthread_setname_np(pthread_self(), name);
+	thread_filter_install(THREAD_FILTER_VIRTIO, name);
 	for (;;) {
 		struct epoll_event evs[8];
 		int n = epoll_wait(th->epfd, evs, 8, -1);
@@ -278,20 +321,28 @@ static void *io_thread(void *arg)
 			int fd = evs[i].data.fd;
 			if (fd == vdev->stop_efd)
 				return NULL; /* left readable for the other threads */
-			if (fd == vdev->pause_efd)
+			if (fd == vdev->pause_efd) {
 				park(vdev); /* drained by resume */
-			else
-				thread_event(vdev, t, fd);
+				break;      /* the fd set may have changed (reset, activate): wait again */
+			}
+			thread_event(vdev, t, fd);
 		}
 	}
 }
 
-/* Each thread's epoll set: its queues' kicks, stop and pause. */
-static int watch_core_fds(struct virtio_device *vdev)
+/* Each thread's queue kicks (while the device is live). */
+static int watch_kicks(struct virtio_device *vdev)
 {
 	int rc = 0;
 	for (unsigned i = 0; i < vdev->ops->nr_queues && !rc; i++)
 		rc = epoll_watch(vdev->threads[thread_of_queue(vdev, i)].epfd, vdev->kick_efd[i], EPOLL_CTL_ADD);
+	return rc;
+}
+
+/* Each thread's stop and pause eventfds (while it exists). */
+static int watch_core_fds(struct virtio_device *vdev)
+{
+	int rc = 0;
 	for (unsigned t = 0; t < vdev->nr_threads && !rc; t++) {
 		rc = epoll_watch(vdev->threads[t].epfd, vdev->stop_efd, EPOLL_CTL_ADD);
 		if (!rc)
@@ -317,21 +368,40 @@ static int start_threads(struct virtio_device *vdev)
 	return rc;
 }
 
+int virtio_device_start(struct virtio_device *vdev)
+{
+	if (vdev->threads_started)
+		return 0;
+	int rc = watch_core_fds(vdev);
+	if (!rc)
+		rc = start_threads(vdev);
+	if (rc) {
+		unwatch_core(vdev);
+		return rc;
+	}
+	vdev->threads_started = true;
+	return 0;
+}
+
 int virtio_device_activate(struct virtio_device *vdev)
 {
 	if (vdev->running)
 		return -EBUSY;
-	int rc = watch_core_fds(vdev);
+	bool started = vdev->threads_started;
+	quiesce(vdev);
+	int rc = watch_kicks(vdev);
 	if (!rc && vdev->ops->activate)
 		rc = vdev->ops->activate(vdev->priv, vdev);
-	if (!rc)
-		rc = start_threads(vdev);
-	if (rc) {
-		unwatch_all(vdev);
-		vdev->running = false;
+	if (!rc && !started)
+		rc = virtio_device_start(vdev); /* without virtio_device_start (unit tests) */
+	if (rc)
+		unwatch_live(vdev);
+	else
+		vdev->running = true;
+	if (started)
+		unquiesce(vdev);
+	if (rc)
 		return rc;
-	}
-	vdev->running = true;
 	/* Buffers the driver made available before DRIVER_OK. */
 	for (unsigned i = 0; i < vdev->ops->nr_queues; i++)
 		kick(vdev->kick_efd[i]);
@@ -340,21 +410,10 @@ int virtio_device_activate(struct virtio_device *vdev)
 
 void virtio_device_pause(struct virtio_device *vdev)
 {
-	if (!vdev->running)
-		return;
-	pthread_mutex_lock(&vdev->pause_lock);
-	vdev->pause_requested = true;
-	kick(vdev->pause_efd); /* level-triggered: every thread sees it */
-	while (vdev->nr_paused < vdev->nr_threads)
-		pthread_cond_wait(&vdev->pause_cond, &vdev->pause_lock);
-	pthread_mutex_unlock(&vdev->pause_lock);
+	quiesce(vdev);
 }
 
 void virtio_device_resume(struct virtio_device *vdev)
 {
-	pthread_mutex_lock(&vdev->pause_lock);
-	vdev->pause_requested = false;
-	drain(vdev->pause_efd);
-	pthread_cond_broadcast(&vdev->pause_cond);
-	pthread_mutex_unlock(&vdev->pause_lock);
+	unquiesce(vdev);
 }

@@ -3,11 +3,14 @@
  * A device type is an ops table (struct virtio_device_ops) plus a private
  * state pointer. The core owns the virtqueues, one kick eventfd per queue,
  * the feature words and the device status byte, and runs the device's I/O
- * threads while the driver has it live (DRIVER_OK). A device has one I/O
+ * threads: started by the VMM when it builds the VM (virtio_device_start, on
+ * the control thread, so they never inherit a vCPU's seccomp filter), idle
+ * until the driver sets DRIVER_OK. A device has one I/O
  * thread, or declares several (ops->nr_threads) and maps each queue to one
  * of them (ops->queue_thread[q], e.g. one thread per net queue pair or per
- * blk queue). Each thread waits (epoll) on the kick eventfds of its queues,
- * on the backend fds the device registered for it, and on the device's stop
+ * blk queue). Each thread waits (epoll) on the kick eventfds of its queues
+ * and on the backend fds the device registered for it (only while the
+ * driver has the device live), and on the device's stop
  * and pause eventfds, so a vCPU never blocks on device I/O. A queue and the
  * backend fds of one thread are only ever served by that thread.
  *
@@ -17,9 +20,10 @@
  * thread.
  *
  * Threads: set-up/reset/activate calls come from the transport (a vCPU
- * thread) under the transport's lock. While the I/O threads run, a queue's
- * state belongs to its thread; virtio_device_reset() stops and joins all of
- * them before touching the queues. `status` is atomic: any I/O thread may OR
+ * thread) under the transport's lock. While the device is live, a queue's
+ * state belongs to its thread; virtio_device_reset() and _activate() park
+ * all of them (the pause handshake) before touching the queues or the epoll
+ * sets. A vCPU thread never creates or joins an I/O thread. `status` is atomic: any I/O thread may OR
  * in NEEDS_RESET.
  */
 #ifndef NIMBUS_VIRTIO_DEVICE_H
@@ -121,7 +125,8 @@ struct virtio_device {
 		int epfd;
 	} threads[VIRTIO_MAX_THREADS];
 	unsigned nr_threads; /* 1..VIRTIO_MAX_THREADS, from ops */
-	bool running;
+	bool threads_started; /* the I/O threads exist */
+	bool running;         /* DRIVER_OK: queue kicks and backend fds are watched */
 	int stop_efd, pause_efd;
 	int backend_fds[VIRTIO_MAX_BACKEND_FDS];
 	uint8_t backend_thread[VIRTIO_MAX_BACKEND_FDS];
@@ -140,14 +145,18 @@ __attribute__((warn_unused_result)) int virtio_device_init(struct virtio_device 
 /* Stops the thread, calls ops->destroy, closes the core's eventfds. */
 void virtio_device_destroy(struct virtio_device *vdev);
 
-/* Driver wrote status 0: stop the I/O thread, reset queues, features and
- * status, call ops->reset. */
+/* Start the (idle) I/O threads; each installs its seccomp filter at once.
+ * The VMM calls this while building the VM. 0 or -errno. */
+__attribute__((warn_unused_result)) int virtio_device_start(struct virtio_device *vdev);
+/* Driver wrote status 0: park the I/O threads, stop watching the queues and
+ * backend fds, reset queues, features and status, call ops->reset. */
 void virtio_device_reset(struct virtio_device *vdev);
-/* DRIVER_OK: ops->activate, start the I/O thread. 0 or -errno. */
+/* DRIVER_OK: ops->activate, watch the queues (starts the I/O threads if
+ * virtio_device_start was not called: unit tests). 0 or -errno. */
 __attribute__((warn_unused_result)) int virtio_device_activate(struct virtio_device *vdev);
 
 /* Pause/resume the I/O threads (VM pause, snapshots). pause returns once
- * every thread is parked (no-op if they do not run). */
+ * every thread is parked (no-op if there are none). */
 void virtio_device_pause(struct virtio_device *vdev);
 void virtio_device_resume(struct virtio_device *vdev);
 

@@ -396,6 +396,7 @@ void config_defaults(struct vm_config *cfg)
 	cfg->mem_size = CONFIG_DEFAULT_MEM;
 	cfg->serial.mode = CONSOLE_TTY;
 	cfg->cpu_template = CPU_TEMPLATE_DEFAULT;
+	cfg->seccomp = THREAD_FILTER_TRAP;
 }
 
 /* Options that take a value; the value is argv[i+1] or after '='. */
@@ -437,6 +438,11 @@ static int apply_option(struct vm_config *cfg, const char *name, const char *val
 		return parse_kv_list(name, value, cfg, event_monitor_kv, err, errlen);
 	if (!strcmp(name, "--boot-entry"))
 		return parse_boot_entry(value, &cfg->boot_entry, err, errlen);
+	if (!strcmp(name, "--seccomp")) {
+		if (thread_filter_parse_mode(value, &cfg->seccomp))
+			return errf(err, errlen, "--seccomp %s: expected true, false or log", value);
+		return 0;
+	}
 	return errf(err, errlen, "unknown option '%s' (see --help)", name);
 }
 
@@ -445,7 +451,7 @@ static bool takes_value(const char *name)
 	static const char *const with_value[] = {"--kernel", "--initramfs", "--cmdline", "--log-file", "--cpus",
 						 "--memory", "--serial", "--console", "--rng", "--boot-entry",
 						 "--sigterm-grace", "--disk", "--api-socket", "--net",
-						 "--event-monitor"};
+						 "--event-monitor", "--seccomp"};
 	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
 		if (!strcmp(name, with_value[i]))
 			return true;
@@ -596,6 +602,9 @@ void config_print_help(const char *prog)
 	       "                           ELF entry: PVH note if present (auto), or startup_64\n"
 	       "  --sigterm-grace SECS     on SIGTERM press the ACPI power button and give the guest\n"
 	       "                           SECS seconds to power off before stopping it (default 0)\n"
+	       "  --seccomp true|false|log per-thread seccomp filters (default true: a forbidden\n"
+	       "                           system call kills nimbus with a log line; log: the kernel\n"
+	       "                           logs it and it is allowed; false: no filters)\n"
 	       "  --log-file PATH          write nimbus's log there instead of stderr\n"
 	       "  -v                       more logging (-v info, -vv debug)\n"
 	       "  -h, --help               this help\n"

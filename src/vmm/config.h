@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "arch/x86/cpuid.h"
+#include "security/seccomp.h"
 
 #define CONFIG_MAX_VCPUS 254
 #define CONFIG_DEFAULT_MEM (512ULL << 20)
@@ -95,6 +96,7 @@ struct vm_config {
 	int api_socket_fd;     /* --api-socket fd=N (a listening socket), or 0 */
 	char *event_monitor_path; /* --event-monitor path=PATH, or NULL */
 	int event_monitor_fd;     /* --event-monitor fd=N, or 0 */
+	enum thread_filter_mode seccomp; /* --seccomp true|false|log (process-wide; default true) */
 };
 
 enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION };

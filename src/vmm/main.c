@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "util/event_monitor.h"
+#include "security/seccomp.h"
 #include "util/log.h"
 #include "vmm/config.h"
 #include "vmm/vm.h"
@@ -45,6 +46,12 @@ int main(int argc, char **argv)
 		}
 	}
 	event_emit("vmm", "starting", NULL);
+	if (thread_filter_init(cfg.seccomp)) {
+		log_error("--seccomp: this kernel cannot filter system calls (seccomp); use --seccomp false to run without");
+		config_free(&cfg);
+		log_close();
+		return VM_EXIT_SETUP;
+	}
 	int code = cfg.api_socket_path || cfg.api_socket_fd ? vmm_main(&cfg) : vm_run(&cfg);
 	event_emit("vmm", "shutdown", NULL);
 	event_monitor_close();

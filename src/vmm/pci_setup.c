@@ -237,6 +237,8 @@ static int add_device(struct pci_setup *ps, const char *type_name, const struct 
 		d->nr_vectors = ops->nr_queues + 1;
 		rc = pvdev_irqs(d);
 	}
+	if (!rc)
+		rc = virtio_device_start(&d->vdev); /* here, on the control thread: not inherited from a vCPU */
 	struct virtio_pci_config vc = {msix_deliver, msix_route_changed, d, d};
 	if (!rc)
 		rc = virtio_pci_create(&d->vdev, &vc, &d->vp);

@@ -33,6 +33,7 @@
 #include "loader/kernel.h"
 #include "mem/guest_mem.h"
 #include "util/event_monitor.h"
+#include "security/seccomp.h"
 #include "util/log.h"
 #include "vcpu/vcpu.h"
 #include "net/tap.h"
@@ -756,6 +757,9 @@ static int vm_run_once(const struct vm_config *cfg, const struct vm_hooks *hooks
 
 int vm_run(const struct vm_config *cfg)
 {
+	/* The control thread's filter allows building a VM again (reboot), so
+	 * it goes on before the first one is built. */
+	thread_filter_install(THREAD_FILTER_VMM, "nimbus");
 	return vm_run_hooks(cfg, NULL);
 }
 

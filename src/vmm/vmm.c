@@ -18,6 +18,7 @@
 #include "api/http.h"
 #include "util/counter.h"
 #include "util/event_monitor.h"
+#include "security/seccomp.h"
 #include "util/log.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
@@ -380,6 +381,9 @@ int vmm_main(const struct vm_config *cli)
 		log_error("cannot start the API server: %s", strerror(-rc));
 		goto out;
 	}
+	/* Set-up done (socket, API threads): the control thread's filter, which
+	 * also allows building VMs (vm.create/vm.boot, reboots). */
+	thread_filter_install(THREAD_FILTER_VMM, "nimbus");
 	struct epoll_event ev = {.events = EPOLLIN, .data.fd = m->efd};
 	struct epoll_event sev = {.events = EPOLLIN, .data.fd = sigfd};
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, m->efd, &ev) || epoll_ctl(epfd, EPOLL_CTL_ADD, sigfd, &sev))

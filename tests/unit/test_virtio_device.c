@@ -89,9 +89,15 @@ static void test_threads_per_queue_group(void **state)
 	/* pause twice in a row works the same */
 	virtio_device_pause(&vdev);
 	virtio_device_resume(&vdev);
-	/* reset joins both threads; activate starts them again */
+	/* reset parks both threads and stops watching the queues (the threads
+	 * stay, idle: a kick does nothing); activate watches them again */
 	virtio_device_reset(&vdev);
 	assert_false(vdev.running);
+	assert_true(vdev.threads_started);
+	unsigned before = atomic_load(&s.runs[0]);
+	virtio_device_kick_queue(&vdev, 0);
+	nanosleep(&(struct timespec){0, 50000000}, NULL);
+	assert_int_equal(atomic_load(&s.runs[0]), before);
 	for (unsigned q = 0; q < NQ; q++) {
 		struct virtq *vq = &vdev.queues[q];
 		vq->size = 4;
