@@ -40,7 +40,7 @@
 #endif
 
 static enum thread_filter_mode g_mode = THREAD_FILTER_OFF;
-static atomic_int g_probe = -1; /* kind to probe, or -1 */
+static atomic_uint g_probe; /* kinds still to probe (bit per kind) */
 static pid_t g_pid;        /* tgkill may only signal this process */
 static _Thread_local unsigned t_installed; /* bit per kind */
 static _Thread_local char t_name[16];
@@ -204,7 +204,7 @@ static const unsigned long vmm_ioctls[] = {
  * exit, which stops the other threads with ptrace from a helper task. */
 static const int sanitizer_calls[] = {
 	SCMP_SYS(sigaltstack), SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(close), SCMP_SYS(read),
-	SCMP_SYS(readlink), SCMP_SYS(lseek), SCMP_SYS(getdents64), SCMP_SYS(getppid), SCMP_SYS(prctl),
+	SCMP_SYS(readlink), SCMP_SYS(lseek), SCMP_SYS(getdents), SCMP_SYS(getdents64), SCMP_SYS(getppid), SCMP_SYS(prctl),
 	SCMP_SYS(clone), SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(sched_getaffinity), SCMP_SYS(getrlimit),
 	SCMP_SYS(prlimit64), SCMP_SYS(uname), SCMP_SYS(rt_sigaction), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
 	SCMP_SYS(pipe2),
@@ -285,6 +285,8 @@ static int add_kind_rules(scmp_filter_ctx ctx, enum thread_filter_kind kind)
 	case THREAD_FILTER_VMM: /* builds VMs: also what its vCPU and I/O threads need */
 		if (!rc)
 			rc = allow(ctx, vmm_calls, N(vmm_calls));
+		if (!rc) /* --net ip=,mask=: the host end of a tap is set through an inet socket */
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET));
 		if (!rc)
 			rc = allow_ioctls(ctx, vmm_ioctls, N(vmm_ioctls));
 		if (!rc)
@@ -385,21 +387,25 @@ int thread_filter_init(enum thread_filter_mode mode)
 	if (seccomp_api_get() < 1)
 		return -ENOSYS;
 probe:;
+	/* A comma-separated list of kind names. */
 	const char *p = getenv("NIMBUS_SECCOMP_PROBE");
-	for (int k = 0; p && k < THREAD_FILTER_KINDS; k++)
-		if (!strcmp(p, kind_names[k]))
-			g_probe = k;
+	while (p && *p) {
+		size_t len = strcspn(p, ",");
+		for (unsigned k = 0; k < THREAD_FILTER_KINDS; k++)
+			if (strlen(kind_names[k]) == len && !strncmp(p, kind_names[k], len))
+				g_probe |= 1u << k;
+		p += len + (p[len] == ',');
+	}
 	return 0;
 }
 
 static void probe(enum thread_filter_kind kind, const char *name)
 {
-	int want = (int)kind;
-	if (!atomic_compare_exchange_strong(&g_probe, &want, -1))
-		return; /* not this kind, or another thread of it probed already */
+	if (!(atomic_fetch_and(&g_probe, ~(1u << kind)) & (1u << kind)))
+		return; /* not asked for, or another thread of this kind probed already */
 	log_warn("seccomp probe: thread %s (%s) makes a forbidden system call (personality)", name, kind_names[kind]);
 	long r = syscall(SYS_personality, 0xffffffffUL);
-	log_warn("seccomp probe: thread %s (%s): the forbidden call was allowed (returned %ld): no filter", name,
+	log_warn("seccomp probe: thread %s (%s): the forbidden call was allowed (returned %ld): filter off or in log mode", name,
 		 kind_names[kind], r);
 }
 

@@ -17,8 +17,8 @@
  *           dmesg: "type=1326 ... syscall=N"), to find a missing entry;
  *   false - no filters.
  *
- * Test probe: with the environment variable NIMBUS_SECCOMP_PROBE=<kind name>
- * (vmm, vcpu, virtio, api-listen, api-conn), the first thread of that kind
+ * Test probe: with the environment variable NIMBUS_SECCOMP_PROBE=<kind>[,<kind>...]
+ * (vmm, vcpu, virtio, api-listen, api-conn), the first thread of each kind
  * makes a forbidden system call (personality(0xffffffff), a query) right
  * after installing its filter: nimbus dies with the message above when the
  * filter is on, and logs "seccomp probe ... was allowed" otherwise.

@@ -319,6 +319,41 @@ static void test_boot_entry(void **state)
 	}
 }
 
+/* --seccomp true|false|log as cloud-hypervisor; default true (filters on). */
+static void test_seccomp(void **state)
+{
+	struct result r;
+	parse(&r, "--kernel", "k");
+	ok(&r);
+	assert_int_equal(r.cfg.seccomp, THREAD_FILTER_TRAP);
+	config_free(&r.cfg);
+	static const struct {
+		const char *arg;
+		enum thread_filter_mode m;
+	} cases[] = {{"true", THREAD_FILTER_TRAP}, {"false", THREAD_FILTER_OFF}, {"log", THREAD_FILTER_LOG}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		parse(&r, "--kernel", "k", "--seccomp", cases[i].arg);
+		ok(&r);
+		assert_int_equal(r.cfg.seccomp, cases[i].m);
+		config_free(&r.cfg);
+		char eq[32];
+		snprintf(eq, sizeof(eq), "--seccomp=%s", cases[i].arg);
+		parse(&r, "--kernel", "k", eq);
+		ok(&r);
+		assert_int_equal(r.cfg.seccomp, cases[i].m);
+		config_free(&r.cfg);
+	}
+	static const char *const badv[] = {"", "on", "TRUE", "1", "trap", "log "};
+	for (size_t i = 0; i < sizeof(badv) / sizeof(badv[0]); i++) {
+		parse(&r, "--kernel", "k", "--seccomp", badv[i]);
+		if (r.rc != -EINVAL)
+			fail_msg("--seccomp '%s': got %d", badv[i], r.rc);
+		bad(&r, "--seccomp");
+	}
+	parse(&r, "--kernel", "k", "--seccomp");
+	bad(&r, "--seccomp");
+}
+
 static void test_unknown_and_missing(void **state)
 {
 	struct result r;
@@ -838,6 +873,7 @@ int main(void)
 		cmocka_unit_test(test_memory_bad),
 		cmocka_unit_test(test_serial),
 		cmocka_unit_test(test_boot_entry),
+		cmocka_unit_test(test_seccomp),
 		cmocka_unit_test(test_unknown_and_missing),
 		cmocka_unit_test(test_cmdline_length),
 		cmocka_unit_test(test_verbosity),
