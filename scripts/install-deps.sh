@@ -3,7 +3,7 @@
 # on Debian 12 (as root). Quick when everything is already there.
 set -eu
 PKGS="build-essential libc6-dev meson ninja-build pkg-config clang libclang-rt-14-dev libcmocka-dev liburing-dev
-      libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev curl
+      libmicrohttpd-dev libjansson-dev libseccomp-dev libcurl4-openssl-dev curl
       cpio lz4 xz-utils zstd kmod e2fsprogs acpica-tools qemu-system-x86 qemu-utils python3 procps
       python3-yaml python3-jsonschema"
 missing=""

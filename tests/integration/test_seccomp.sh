@@ -81,7 +81,7 @@ dd if=/dev/urandom of=/tmp/data bs=1M count=2 2>/dev/null
 dd if=/tmp/data of=/dev/vda bs=1M oflag=direct 2>/dev/null
 sync
 echo 3 >/proc/sys/vm/drop_caches
-cmp /tmp/data /dev/vda -n 2097152 && echo disk-ok
+[ "$(head -c 2097152 /dev/vda | md5sum | cut -d" " -f1)" = "$(md5sum </tmp/data | cut -d" " -f1)" ] && echo disk-ok
 echo guest-ready
 while true; do sleep 1; done
 GUEST
