@@ -67,10 +67,15 @@ static enum MHD_Result send_response(struct MHD_Connection *c, const struct api_
 	return ret;
 }
 
-/* Names the calling libmicrohttpd thread and installs its filter (once per
- * thread: thread_filter_install keeps track). */
+/* Names the calling libmicrohttpd thread and installs its filter, once per
+ * thread (a keep-alive connection's thread serves several requests; its
+ * filter forbids renaming). */
 static void enter_filter(enum thread_filter_kind kind, const char *name)
 {
+	static _Thread_local bool entered;
+	if (entered)
+		return;
+	entered = true;
 	pthread_setname_np(pthread_self(), name);
 	thread_filter_install(kind, name);
 }

@@ -25,20 +25,24 @@ SOCK=$WORK/api.sock
 KINDS="vmm vcpu virtio api-listen api-conn"
 
 # threads PID: "comm Seccomp Seccomp_filters" per thread, while an API
-# connection is held open (so an api-conn thread exists).
+# connection that served two requests is held open (so an api-conn thread
+# exists).
 threads() {
 	python3 - "$SOCK" "$1" <<'PY'
 import os, socket, sys, time
 sock, pid = sys.argv[1], sys.argv[2]
 s = socket.socket(socket.AF_UNIX)
 s.connect(sock)
-s.sendall(b"GET /api/v1/vmm.ping HTTP/1.1\r\nHost: localhost\r\n\r\n")
-data = b""
-while b"version" not in data:
-    chunk = s.recv(4096)
-    if not chunk:
-        break
-    data += chunk
+# Two requests on one keep-alive connection: the second runs on a thread
+# whose filter is already on.
+for _ in range(2):
+    s.sendall(b"GET /api/v1/vmm.ping HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    data = b""
+    while b"version" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            sys.exit("connection closed")
+        data += chunk
 time.sleep(0.3)
 for t in sorted(os.listdir(f"/proc/{pid}/task"), key=int):
     try:
