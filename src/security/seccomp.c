@@ -105,6 +105,8 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_SET_GSI_ROUTING, /* the guest programs an MSI-X table entry */
 	KVM_IOEVENTFD,       /* the guest moves a virtio notify BAR */
 	TUNSETOFFLOAD,       /* virtio-net DRIVER_OK / reset: the tap's offloads follow the guest's features */
+	TUNSETQUEUE,         /* virtio-net DRIVER_OK: pairs beyond the first start detached */
+	KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_VCPU_EVENTS, /* its own state, logged on a triple fault */
 };
 
 /* virtio I/O threads (rng, console, blk, net). */
@@ -120,6 +122,9 @@ static const int virtio_calls[] = {
 	SCMP_SYS(fdatasync),      /* virtio-blk FLUSH without io_uring */
 	SCMP_SYS(fallocate),      /* virtio-blk DISCARD / WRITE_ZEROES without io_uring */
 	SCMP_SYS(io_uring_enter), /* virtio-blk: submit requests, wait for completions */
+};
+static const unsigned long virtio_ioctls[] = {
+	TUNSETQUEUE, /* virtio-net multiqueue: a pair's thread attaches/detaches its tap queue */
 };
 
 /* API connection threads (libmicrohttpd, one per client). */
@@ -189,8 +194,7 @@ static const unsigned long vmm_ioctls[] = {
 	KVM_SET_USER_MEMORY_REGION, /* guest RAM slots */
 	KVM_IRQFD,                  /* MSI-X vectors → irqfds */
 	KVM_CREATE_VCPU, KVM_SET_CPUID2, KVM_SET_MSRS, KVM_SET_FPU, KVM_GET_LAPIC, KVM_SET_LAPIC, /* vCPU set-up */
-	KVM_GET_SREGS, KVM_SET_SREGS, KVM_GET_REGS, KVM_SET_REGS, /* boot registers; state dump when a VM stops */
-	KVM_GET_VCPU_EVENTS,        /* state dump when a VM stops (debug) */
+	KVM_SET_SREGS, KVM_SET_REGS, /* boot registers (the state dump's GETs are in vcpu_ioctls) */
 	TUNSETIFF, TUNGETIFF, TUNSETVNETHDRSZ, /* open or adopt a tap */
 	SIOCSIFADDR, SIOCSIFNETMASK, SIOCGIFFLAGS, SIOCSIFFLAGS, /* --net ip=,mask=: the host end */
 	BLKGETSIZE64,               /* size of a block-device disk */
@@ -315,6 +319,8 @@ static int add_kind_rules(scmp_filter_ctx ctx, enum thread_filter_kind kind)
 	case THREAD_FILTER_VIRTIO:
 		if (!rc)
 			rc = allow(ctx, virtio_calls, N(virtio_calls));
+		if (!rc)
+			rc = allow_ioctls(ctx, virtio_ioctls, N(virtio_ioctls));
 		break;
 	case THREAD_FILTER_API_LISTEN: /* starts connection threads: also what they need */
 		if (!rc)
