@@ -206,11 +206,25 @@ static const unsigned long vmm_ioctls[] = {
  * per-thread set-up, reports (reading /proc/self/maps), and LeakSanitizer at
  * exit, which stops the other threads with ptrace from a helper task. */
 static const int sanitizer_calls[] = {
-	SCMP_SYS(sigaltstack), SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(close), SCMP_SYS(read),
-	SCMP_SYS(readlink), SCMP_SYS(lseek), SCMP_SYS(getdents), SCMP_SYS(getdents64), SCMP_SYS(getppid), SCMP_SYS(prctl),
-	SCMP_SYS(clone), SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(sched_getaffinity), SCMP_SYS(getrlimit),
-	SCMP_SYS(prlimit64), SCMP_SYS(uname), SCMP_SYS(rt_sigaction), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
-	SCMP_SYS(pipe2),
+	SCMP_SYS(sigaltstack),       /* ASan's per-thread alternate signal stack, set up and freed in each thread */
+	SCMP_SYS(openat),            /* /proc/self/maps (reports), /proc/self/task (LeakSanitizer) */
+	SCMP_SYS(open),              /* as openat */
+	SCMP_SYS(read),              /* as openat */
+	SCMP_SYS(lseek),             /* as openat */
+	SCMP_SYS(close),             /* as openat */
+	SCMP_SYS(readlink),          /* /proc/self/exe: module names in a report */
+	SCMP_SYS(getdents),          /* LeakSanitizer lists the threads in /proc/self/task */
+	SCMP_SYS(getdents64),        /* as getdents */
+	SCMP_SYS(clone),             /* LeakSanitizer's tracer task (no CLONE_THREAD) */
+	SCMP_SYS(ptrace),            /* LeakSanitizer stops the threads to scan their registers and stacks */
+	SCMP_SYS(wait4),             /* as ptrace */
+	SCMP_SYS(getppid),           /* the tracer checks that nimbus is still there */
+	SCMP_SYS(prctl),             /* PR_SET_PTRACER, PR_SET_PDEATHSIG, PR_GET_DUMPABLE for the tracer */
+	SCMP_SYS(rt_sigaction),      /* the tracer's and the report path's signal handlers */
+	SCMP_SYS(sched_getaffinity), /* CPU count in the allocator and reports */
+	SCMP_SYS(getrlimit),         /* stack bounds of a thread */
+	SCMP_SYS(prlimit64),         /* as getrlimit */
+	SCMP_SYS(uname),             /* kernel version checks in the runtime */
 };
 #endif
 
