@@ -2,7 +2,8 @@
 # nimbus runs as an ordinary user (issue 8): uid/gid 65534 with no
 # supplementary groups and no capabilities (setpriv), given exactly the
 # permissions docs/security.md lists — read-write on a KVM device node, its
-# disk image, a tap created for it (`ip tuntap add ... user 65534`), and a
+# disk image, a tap created for it (`ip tuntap add ... user 65534`) with
+# /dev/net/tun read-write for everyone (Debian's default), and a
 # directory of its own for the API socket and its output files. It boots the
 # default guest with a disk and a network card; while it runs, /proc says
 # uid 65534, CapEff/CapPrm 0 and seccomp on; the guest's disk I/O and a ping
@@ -19,7 +20,9 @@ command -v ip >/dev/null || fail "ip (iproute2) missing"
 U=65534
 KVMDEV=/dev/nimbus-test-kvm
 TAP=nbnoroot0
+TUN_MODE=$(stat -c %a /dev/net/tun) || fail "no /dev/net/tun"
 cleanup() {
+	chmod "$TUN_MODE" /dev/net/tun
 	rm -f "$KVMDEV"
 	ip link del "$TAP" 2>/dev/null
 	save_work
@@ -42,6 +45,8 @@ chown $U:$U "$KVMDEV"
 chmod 600 "$KVMDEV"
 ip link del "$TAP" 2>/dev/null
 ip tuntap add dev "$TAP" mode tap vnet_hdr user $U || fail "ip tuntap add ... user $U"
+# /dev/net/tun as Debian's udev sets it (0666); the emulated host has no udev.
+chmod 666 /dev/net/tun
 ip addr add 10.0.77.1/24 dev "$TAP" || fail "cannot address $TAP"
 ip link set "$TAP" up
 
