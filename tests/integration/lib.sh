@@ -34,6 +34,10 @@ fail() {
 		echo "---- nimbus log ----" >&2
 		tail -n 15 "$WORK/nimbus.log" >&2
 	fi
+	if [ -f "$WORK/threads-at-timeout.txt" ]; then
+		echo "---- nimbus threads when the time ran out ----" >&2
+		grep '^==' "$WORK/threads-at-timeout.txt" >&2
+	fi
 	exit 1
 }
 
@@ -65,8 +69,34 @@ run_nimbus() {
 	local secs=$(( $1 * TIMEOUT_SCALE ))
 	shift
 	RC=0
-	timeout -k 5 "$secs" "$NIMBUS" --serial "file=$WORK/serial.log" --log-file "$WORK/nimbus.log" -v "$@" \
-		</dev/null >"$WORK/stdout.log" 2>"$WORK/stderr.log" || RC=$?
+	rm -f "$WORK/timed-out"
+	"$NIMBUS" --serial "file=$WORK/serial.log" --log-file "$WORK/nimbus.log" -v "$@" \
+		</dev/null >"$WORK/stdout.log" 2>"$WORK/stderr.log" &
+	local pid=$!
+	# On timeout: record what every nimbus thread was doing, then TERM, KILL.
+	(
+		timeout "$secs" tail --pid="$pid" -f /dev/null && exit 0 # nimbus ended in time
+		kill -0 "$pid" 2>/dev/null || exit 0
+		touch "$WORK/timed-out"
+		dump_threads "$pid" >"$WORK/threads-at-timeout.txt" 2>&1
+		kill -TERM "$pid" 2>/dev/null
+		sleep 10
+		kill -KILL "$pid" 2>/dev/null
+	) </dev/null >/dev/null 2>&1 &
+	local watchdog=$!
+	wait "$pid" || RC=$?
+	wait "$watchdog" 2>/dev/null # ends within a second of nimbus
+	[ ! -e "$WORK/timed-out" ] || RC=124
+}
+
+# dump_threads PID: name, state, wait channel, current system call and
+# kernel stack of each thread (a debugging aid for hangs).
+dump_threads() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		echo "== $(cat "$t/comm") tid=${t##*/} state=$(cut -d' ' -f3 "$t/stat") wchan=$(cat "$t/wchan") syscall=$(cat "$t/syscall")"
+		cat "$t/stack" 2>/dev/null | head -n 12
+	done
 }
 
 # boot_script SCRIPT_TEXT [nimbus args...]: boots the default vmlinux with the
