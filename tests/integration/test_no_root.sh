@@ -64,22 +64,23 @@ while true; do sleep 1; done
 GUEST
 initrd=$(make_initramfs "$WORK/test.sh")
 chmod 644 "$initrd"
-as_user() { setpriv --reuid=$U --regid=$U --clear-groups --inh-caps=-all "$@"; }
+AS_USER=(setpriv --reuid=$U --regid=$U --clear-groups --inh-caps=-all) # execs: same pid
 nimbus_args=(--kernel "$GUEST/vmlinux" --initramfs "$initrd" --disk "path=$D/disk.img" --net "tap=$TAP"
 	--api-socket "path=$D/api.sock" --serial "file=$D/serial.log" --log-file "$D/nimbus.log" -v)
 
 # Without access to the KVM device: one clear error, exit 2.
 chmod 000 "$KVMDEV"
 RC=0
-NIMBUS_KVM_DEV=$KVMDEV as_user "$NIMBUS" "${nimbus_args[@]}" </dev/null >"$WORK/stdout0.log" 2>"$WORK/stderr0.log" || RC=$?
+NIMBUS_KVM_DEV=$KVMDEV "${AS_USER[@]}" "$NIMBUS" "${nimbus_args[@]}" </dev/null >"$WORK/stdout0.log" 2>"$WORK/stderr0.log" || RC=$?
 [ "$RC" = 2 ] || fail "without KVM access: exit code $RC, expected 2"
 grep -q "$KVMDEV.*ermission denied" "$D/nimbus.log" "$WORK/stderr0.log" ||
 	fail "without KVM access: no clear error ($(tail -1 "$D/nimbus.log"))"
 chmod 600 "$KVMDEV"
 rm -f "$D/nimbus.log"
 
-NIMBUS_KVM_DEV=$KVMDEV as_user "$NIMBUS" "${nimbus_args[@]}" </dev/null >"$WORK/stdout.log" 2>"$WORK/stderr.log" &
+NIMBUS_KVM_DEV=$KVMDEV "${AS_USER[@]}" "$NIMBUS" "${nimbus_args[@]}" </dev/null >"$WORK/stdout.log" 2>"$WORK/stderr.log" &
 pid=$!
+for _ in $(seq 1 50); do grep -q nimbus /proc/$pid/comm 2>/dev/null && break; sleep 0.1; done # setpriv has exec'd
 wait_for "$D/serial.log" guest-ready $pid 180 || { cp "$D/serial.log" "$D/nimbus.log" "$WORK/" 2>/dev/null; fail "guest did not get ready"; }
 cp "$D/serial.log" "$WORK/serial.log"
 expect_serial disk-ok
