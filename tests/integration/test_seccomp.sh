@@ -23,6 +23,10 @@ command -v python3 >/dev/null || fail "python3 missing"
 command -v curl >/dev/null || fail "curl missing"
 SOCK=$WORK/api.sock
 KINDS="vmm vcpu virtio api-listen api-conn"
+# Steps 2-4 boot the kernel without an initramfs: it panics and, with
+# panic=0, waits there for ever, so the VM (and nimbus) stays up while the
+# test looks at it.
+HANG=(--cmdline "console=ttyS0 panic=0")
 
 # threads PID: "comm Seccomp Seccomp_filters" per thread, while an API
 # connection that served two requests is held open (so an api-conn thread
@@ -120,7 +124,7 @@ summary1="$(grep -Evc "$KERNEL_WORKERS" "$WORK/threads.txt") threads filtered"
 # ---- 2. a forbidden call from each kind of thread kills nimbus ----
 for kind in $KINDS; do
 	log=$WORK/probe-$kind.log
-	NIMBUS_SECCOMP_PROBE=$kind start_nimbus "$log" --kernel "$GUEST/vmlinux" --serial null
+	NIMBUS_SECCOMP_PROBE=$kind start_nimbus "$log" --kernel "$GUEST/vmlinux" --serial null "${HANG[@]}"
 	# The API threads probe on the first connection.
 	for _ in $(seq 1 $((60 * TIMEOUT_SCALE))); do
 		kill -0 $pid 2>/dev/null || break
@@ -145,7 +149,7 @@ done
 all=$(echo $KINDS | tr ' ' ',')
 for mode in false log; do
 	log=$WORK/mode-$mode.log
-	NIMBUS_SECCOMP_PROBE=$all start_nimbus "$log" --seccomp $mode --kernel "$GUEST/vmlinux" --serial null ||
+	NIMBUS_SECCOMP_PROBE=$all start_nimbus "$log" --seccomp $mode --kernel "$GUEST/vmlinux" --serial null "${HANG[@]}" ||
 		fail "--seccomp $mode: nimbus did not start"
 	ping_api || fail "--seccomp $mode: API does not answer"
 	threads $pid >"$WORK/threads-$mode.txt" || fail "--seccomp $mode: cannot list threads"
