@@ -8,6 +8,7 @@
 #   - the guest printed "MAL-OK <name>" (every in-guest check held, e.g.
 #     DEVICE_NEEDS_RESET where the spec wants it, the device working again);
 #   - nimbus's log stayed bounded (rate limiting);
+#   - the API (--api-socket) answered vm.info with "Running" throughout;
 #   - with the ASan+UBSan build (build-asan/nimbus, used when it exists unless
 #     NIMBUS_BIN is set): no sanitizer report and no leak on stderr.
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
@@ -35,12 +36,36 @@ mal_run() {
 	local start
 	start=$(date +%s)
 	RC=0
+	local sock=$WORK/api.sock
+	rm -f "$sock"
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=23} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
 		timeout -k 5 "$secs" "$NIMBUS" --kernel "$MAL_DIR/$name.elf" --boot-entry linux64 --memory size=128M \
-		--serial "file=$WORK/serial.log" --log-file "$WORK/nimbus.log" "$@" \
-		</dev/null >"$WORK/stdout.log" 2>"$WORK/stderr.log" || RC=$?
+		--serial "file=$WORK/serial.log" --log-file "$WORK/nimbus.log" --api-socket "path=$sock" "$@" \
+		</dev/null >"$WORK/stdout.log" 2>"$WORK/stderr.log" &
+	local pid=$!
+	mal_poll_api "$pid" "$sock"
+	wait "$pid" || RC=$?
 	ELAPSED=$(( $(date +%s) - start ))
+}
+
+# mal_poll_api PID SOCK: while the guest attacks, ask the API for vm.info
+# about once a second. Sets API_OK (answers saying "Running") and API_BAD
+# (no answer, or a wrong one, while nimbus was still running afterwards).
+mal_poll_api() {
+	local pid=$1 sock=$2 out
+	API_OK=0 API_BAD=0
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ -S "$sock" ]; then
+			out=$(curl -s --max-time $((10 * TIMEOUT_SCALE)) --unix-socket "$sock" http://localhost/api/v1/vm.info 2>/dev/null)
+			if printf '%s' "$out" | grep -q '"state": *"Running"'; then
+				API_OK=$((API_OK + 1))
+			elif kill -0 "$pid" 2>/dev/null && [ -S "$sock" ]; then
+				API_BAD=$((API_BAD + 1)) # still running, yet no proper answer
+			fi
+		fi
+		sleep 1
+	done
 }
 
 # mal_expect NAME MAX_LINES_PER_SECOND: the standard host-side checks.
@@ -58,6 +83,8 @@ mal_expect() {
 	grep -q "guest reset (i8042)" "$WORK/nimbus.log" || fail "nimbus did not stop through the guest's i8042 reset"
 	grep -q "MAL-FAIL" "$WORK/serial.log" && fail "$(tr -d '\r' <"$WORK/serial.log" | grep -E '^  FAIL|MAL-FAIL' | head -5 | tr '\n' ';')"
 	expect_serial "MAL-OK $name"
+	[ "$API_OK" -ge 1 ] || fail "the API never answered vm.info while the guest attacked"
+	[ "$API_BAD" = 0 ] || fail "the API failed $API_BAD of $((API_OK + API_BAD)) vm.info requests during the attack"
 	LOG_LINES=$(wc -l <"$WORK/nimbus.log")
 	local max=$(( 50 + rate * (ELAPSED + 1) ))
 	[ "$LOG_LINES" -le "$max" ] || fail "nimbus log has $LOG_LINES lines in ${ELAPSED}s (bound $max): rate limiting?"
@@ -66,5 +93,5 @@ mal_expect() {
 mal_summary() {
 	local san=""
 	[ $MAL_ASAN = 1 ] && san=", ASan+UBSan clean"
-	echo "$(grep -c '^case ' "$WORK/serial.log") cases, ${ELAPSED}s, $LOG_LINES log lines$san"
+	echo "$(grep -c '^case ' "$WORK/serial.log") cases, ${ELAPSED}s, $LOG_LINES log lines, API answered $API_OK vm.info requests during the attack$san"
 }
