@@ -122,6 +122,8 @@ static bool handle_exit(struct vcpu *v)
 	case KVM_EXIT_SHUTDOWN:
 		/* Triple fault: a reset request (e.g. reboot=t), treated as reset. */
 		log_warn("vCPU %u: triple fault (shutdown exit), treating as guest reset", v->index);
+		/* On AMD, KVM has already reset the vCPU here (the VMCB is undefined
+		 * after a SHUTDOWN intercept): the state shows the reset vector. */
 		vcpu_log_state(v, LOG_WARN);
 		stop(v, VCPU_STOP_GUEST_SHUTDOWN, "guest triple fault");
 		return false;
