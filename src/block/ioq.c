@@ -176,8 +176,9 @@ static struct io_uring_sqe *next_sqe(struct blk_ioq *q)
 	return sqe;
 }
 
-/* An SQE for a new operation with its record (tagged, not yet counted in
- * flight), or NULL when the queue is full. */
+/* An SQE for a new operation with its record (tagged and counted in
+ * flight; the caller preps the SQE, then sets user_data to the record's
+ * index), or NULL when the queue is full. */
 static struct io_uring_sqe *get_sqe(struct blk_ioq *q, uint64_t tag, struct ioq_op **op)
 {
 	if (q->inflight >= q->depth || q->nfree_ops == 0)
@@ -189,7 +190,6 @@ static struct io_uring_sqe *get_sqe(struct blk_ioq *q, uint64_t tag, struct ioq_
 	*op = &q->ops[idx];
 	memset(*op, 0, sizeof(**op));
 	(*op)->tag = tag;
-	io_uring_sqe_set_data64(sqe, idx);
 	q->inflight++;
 	return sqe;
 }
@@ -220,9 +220,8 @@ static int queue_rw(struct blk_ioq *q, int fd, bool write, uint64_t off, const s
 	op->total = iov_total(iov, iovcnt);
 	op->iov = iov;
 	op->iovcnt = iovcnt;
-	uint64_t idx = sqe->user_data;
 	prep_rw(sqe, op, iov, iovcnt);
-	io_uring_sqe_set_data64(sqe, idx);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(op - q->ops));
 	return 0;
 }
 
@@ -308,9 +307,8 @@ int blk_ioq_fdatasync(struct blk_ioq *q, int fd, uint64_t tag)
 	struct io_uring_sqe *sqe = get_sqe(q, tag, &op);
 	if (!sqe)
 		return -EAGAIN;
-	uint64_t idx = sqe->user_data;
 	io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
-	io_uring_sqe_set_data64(sqe, idx);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(op - q->ops));
 	return 0;
 }
 
@@ -329,9 +327,8 @@ int blk_ioq_fallocate(struct blk_ioq *q, int fd, int mode, uint64_t off, uint64_
 	struct io_uring_sqe *sqe = get_sqe(q, tag, &op);
 	if (!sqe)
 		return -EAGAIN;
-	uint64_t idx = sqe->user_data;
 	io_uring_prep_fallocate(sqe, fd, mode, (off_t)off, (off_t)len);
-	io_uring_sqe_set_data64(sqe, idx);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(op - q->ops));
 	return 0;
 }
 
