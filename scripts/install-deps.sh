@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential libc6-dev meson ninja-build pkg-config clang libclang-rt-14-dev libcmocka-dev liburing-dev
       libmicrohttpd-dev libjansson-dev libseccomp-dev libcurl4-openssl-dev curl
       cpio lz4 xz-utils zstd kmod e2fsprogs acpica-tools qemu-system-x86 qemu-utils python3 procps
-      python3-yaml python3-jsonschema"
+      python3-yaml python3-jsonschema jq"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -15,7 +15,7 @@ echo guest-waiting-for-button
 sleep 600
 GUEST
 initrd=$(make_initramfs "$WORK/test.sh")
-"$NIMBUS" --kernel "$GUEST/vmlinux" --initramfs "$initrd" --memory size=256M --sigterm-grace 120 \
+"$NIMBUS" --kernel "$GUEST/vmlinux" --initramfs "$initrd" --cmdline "$GUEST_CMDLINE" --memory size=256M --sigterm-grace 120 \
 	--serial "file=$WORK/serial.log" --log-file "$WORK/nimbus.log" -v </dev/null &
 pid=$!
 wait_for "$WORK/serial.log" guest-waiting-for-button $pid || { kill -9 $pid; fail "guest never got ready"; }

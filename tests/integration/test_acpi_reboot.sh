@@ -7,7 +7,7 @@ need_kvm
 printf 'echo "booted-once"; sync; reboot -f\n' >"$WORK/test.sh"
 initrd=$(make_initramfs "$WORK/test.sh")
 "$NIMBUS" --kernel "$GUEST/vmlinux" --initramfs "$initrd" --memory size=256M \
-	--cmdline "console=ttyS0 reboot=a panic=1" --serial "file=$WORK/serial.log" \
+	--cmdline "console=ttyS0 reboot=a panic=1 quiet" --serial "file=$WORK/serial.log" \
 	--log-file "$WORK/nimbus.log" -v </dev/null &
 pid=$!
 secs=$((180 * TIMEOUT_SCALE))

@@ -82,7 +82,7 @@ kill -0 $pid || fail "nimbus died on bad input"
 
 # ---- create and boot ----
 cat >"$WORK/vm.json" <<JSON
-{"payload": {"kernel": "$GUEST/vmlinux", "initramfs": "$initrd", "cmdline": "console=ttyS0 reboot=k panic=1"},
+{"payload": {"kernel": "$GUEST/vmlinux", "initramfs": "$initrd", "cmdline": "$GUEST_CMDLINE"},
  "cpus": {"boot_vcpus": 1, "max_vcpus": 1}, "memory": {"size": 268435456},
  "serial": {"mode": "File", "file": "$WORK/serial.log"}, "console": {"mode": "Off"},
  "rng": {"src": "/dev/urandom"}}

@@ -24,6 +24,7 @@ for p in python3 /usr/bin/python3; do
 done
 [ -n "$PY" ] || fail "no python3 with yaml and jsonschema (scripts/install-deps.sh installs python3-yaml python3-jsonschema)"
 command -v ip >/dev/null || fail "ip (iproute2) missing"
+command -v jq >/dev/null || fail "jq missing (scripts/install-deps.sh installs it)"
 
 NS=nimbus-itest-api-$$
 ip netns add "$NS" || fail "cannot create network namespace $NS"
@@ -61,8 +62,9 @@ expect() { # WANT METHOD ENDPOINT [curl args]
 	got=$(cat "$REC/$N.status")
 	[ "$got" = "$want" ] || fail "$1 $2: HTTP $got, expected $want ($(head -c 300 "$REC/$N.body"))"
 }
-# jget EXPR: evaluate a python expression over the last body parsed as `j`.
-jget() { "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$REC/$N.body" "$1"; }
+# jget FILTER: a jq filter over the last body (jq, not python: python's start
+# costs seconds in the emulated KVM host).
+jget() { jq -r "$1" "$REC/$N.body"; }
 ticks() { grep -c '^tick' "$WORK/serial.log" 2>/dev/null || echo 0; }
 
 cat >"$WORK/test.sh" <<'GUEST'
@@ -71,6 +73,7 @@ n=$(( ${n:-0} + 1 ))
 printf '%s\n' "$n" | dd of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null
 sync
 echo "boot-count $n"
+echo "boot-id $(cat /proc/sys/kernel/random/boot_id)"
 ip link set eth0 up && ip addr add 10.0.0.2/24 dev eth0 && ping -c 2 -W 5 10.0.0.1 >/dev/null && echo ping-ok
 i=0
 while true; do echo "tick $i"; i=$((i+1)); sleep 0.2; done
@@ -91,7 +94,7 @@ expect 404 GET vm.info
 expect 404 PUT vm.boot
 
 cat >"$WORK/vm.json" <<JSON
-{"payload": {"kernel": "$GUEST/vmlinux", "initramfs": "$initrd", "cmdline": "console=ttyS0 reboot=k panic=1"},
+{"payload": {"kernel": "$GUEST/vmlinux", "initramfs": "$initrd", "cmdline": "$GUEST_CMDLINE"},
  "cpus": {"boot_vcpus": 1, "max_vcpus": 1}, "memory": {"size": 268435456},
  "serial": {"mode": "File", "file": "$WORK/serial.log"}, "console": {"mode": "Off"},
  "disks": [{"path": "$WORK/disk.img"}],
@@ -99,7 +102,7 @@ cat >"$WORK/vm.json" <<JSON
 JSON
 expect 204 PUT vm.create --data-binary "@$WORK/vm.json"
 expect 200 GET vm.info
-[ "$(jget 'j["state"]')" = Created ] || fail "info: not Created: $(body)"
+[ "$(jget .state)" = Created ] || fail "info: not Created: $(body)"
 expect 405 PUT vm.pause
 expect 405 PUT vm.shutdown
 expect 200 GET vm.counters
@@ -111,18 +114,18 @@ wait_for "$WORK/serial.log" "tick 3" $pid || fail "guest never ticked"
 grep -qw 'boot-count 1' "$WORK/serial.log" || fail "first boot: no boot-count 1"
 grep -q '^ping-ok' "$WORK/serial.log" || fail "guest could not ping the tap's host end"
 expect 200 GET vm.info
-[ "$(jget 'j["state"]')" = Running ] || fail "info: not Running: $(body)"
-[ "$(jget 'j["memory_actual_size"]')" = 268435456 ] || fail "memory_actual_size: $(body)"
-[ "$(jget 'j["config"]["net"][0]["ip"] + " " + j["config"]["net"][0]["mac"]')" = "10.0.0.1 52:54:00:12:34:56" ] ||
+[ "$(jget .state)" = Running ] || fail "info: not Running: $(body)"
+[ "$(jget .memory_actual_size)" = 268435456 ] || fail "memory_actual_size: $(body)"
+[ "$(jget '.config.net[0].ip + " " + .config.net[0].mac')" = "10.0.0.1 52:54:00:12:34:56" ] ||
 	fail "info: net config: $(body)"
-[ "$(jget 'j["config"]["disks"][0]["path"]')" = "$WORK/disk.img" ] || fail "info: disk config: $(body)"
+[ "$(jget '.config.disks[0].path')" = "$WORK/disk.img" ] || fail "info: disk config: $(body)"
 expect 200 GET vm.counters
 counters=$(body)
-jget 'j["_disk0"]["read_ops"] > 0 and j["_disk0"]["read_bytes"] >= 512 and j["_disk0"]["write_ops"] > 0 and j["_disk0"]["write_bytes"] >= 512' |
-	grep -qx True || fail "disk counters: $counters"
-jget 'j["_net0"]["tx_frames"] >= 2 and j["_net0"]["rx_frames"] >= 2 and j["_net0"]["tx_bytes"] > 0 and j["_net0"]["rx_bytes"] > 0' |
-	grep -qx True || fail "net counters: $counters"
-jget 'j["vcpu0"]["exits_io"] > 0' | grep -qx True || fail "vcpu counters: $counters"
+jget '._disk0.read_ops > 0 and ._disk0.read_bytes >= 512 and ._disk0.write_ops > 0 and ._disk0.write_bytes >= 512' |
+	grep -qx true || fail "disk counters: $counters"
+jget '._net0.tx_frames >= 2 and ._net0.rx_frames >= 2 and ._net0.tx_bytes > 0 and ._net0.rx_bytes > 0' |
+	grep -qx true || fail "net counters: $counters"
+jget '.vcpu0.exits_io > 0' | grep -qx true || fail "vcpu counters: $counters"
 R counters | grep -q '"_disk0"' || fail "nimbus-remote counters"
 expect 405 PUT vm.resume
 R create "$WORK/vm.json" 2>"$WORK/create2.err" && fail "a second vm.create was accepted"
@@ -132,7 +135,7 @@ grep -q "already created" "$WORK/create2.err" || fail "second vm.create: no clea
 phase pause and resume
 expect 204 PUT vm.pause
 expect 200 GET vm.info
-[ "$(jget 'j["state"]')" = Paused ] || fail "info: not Paused: $(body)"
+[ "$(jget .state)" = Paused ] || fail "info: not Paused: $(body)"
 expect 405 PUT vm.reboot
 sleep 1
 a=$(ticks)
@@ -149,16 +152,16 @@ c=$(ticks)
 phase reboot
 R reboot || fail "nimbus-remote reboot"
 wait_for "$WORK/serial.log" "boot-count 2" $pid || fail "no second boot after vm.reboot"
-[ "$(grep -c 'Linux version' "$WORK/serial.log")" -ge 2 ] || fail "the kernel did not start again"
+[ "$(sed -n 's/^boot-id //p' "$WORK/serial.log" | sort -u | wc -l)" -ge 2 ] || fail "the kernel did not start again (same boot id)"
 wait_for "$WORK/serial.log" "ping-ok" $pid
 expect 200 GET vm.info
-[ "$(jget 'j["state"]')" = Running ] || fail "info after reboot: $(body)"
+[ "$(jget .state)" = Running ] || fail "info after reboot: $(body)"
 
 # ---- shutdown, boot again ----
 phase shutdown and boot again
 R shutdown || fail "nimbus-remote shutdown"
 expect 200 GET vm.info
-[ "$(jget 'j["state"]')" = Shutdown ] || fail "info: not Shutdown: $(body)"
+[ "$(jget .state)" = Shutdown ] || fail "info: not Shutdown: $(body)"
 kill -0 $pid 2>/dev/null || fail "nimbus exited on vm.shutdown"
 expect 405 PUT vm.reboot
 expect 405 PUT vm.pause

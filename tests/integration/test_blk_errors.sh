@@ -29,7 +29,7 @@ truncate -s 8M "$WORK/shared.img"
 printf 'echo READY; sleep 30\n' >"$WORK/hold.sh"
 initrd=$(make_initramfs "$WORK/hold.sh")
 timeout -k 5 $((120 * TIMEOUT_SCALE)) "$NIMBUS" --serial "file=$WORK/hold.log" --log-file "$WORK/hold-nimbus.log" \
-	--kernel "$GUEST/vmlinux" --initramfs "$initrd" --memory size=128M --disk "path=$WORK/shared.img" </dev/null \
+	--kernel "$GUEST/vmlinux" --initramfs "$initrd" --cmdline "$GUEST_CMDLINE" --memory size=128M --disk "path=$WORK/shared.img" </dev/null \
 	>/dev/null 2>&1 &
 holder=$!
 for _ in $(seq 1 $((120 * TIMEOUT_SCALE))); do

@@ -22,7 +22,7 @@ sleep 600
 G
 initrd=$(make_initramfs "$WORK/test.sh")
 "$NIMBUS" --serial "file=$WORK/serial.log" --log-file "$WORK/nimbus.log" --kernel "$GUEST/vmlinux" \
-	--initramfs "$initrd" --memory size=256M --disk "path=$img" </dev/null >/dev/null 2>&1 &
+	--initramfs "$initrd" --cmdline "$GUEST_CMDLINE" --memory size=256M --disk "path=$img" </dev/null >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 $((150 * TIMEOUT_SCALE))); do
 	grep -q SYNCED "$WORK/serial.log" 2>/dev/null && break

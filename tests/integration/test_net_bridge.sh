@@ -63,7 +63,7 @@ peer_script 10.0.0.3 10.0.0.2 >"$WORK/vm2/test.sh"
 cat "$GUEST/initramfs.cpio.gz" "$WORK/vm2/overlay.cpio" >"$WORK/vm2/initramfs.img"
 timeout -k 5 $((150 * TIMEOUT_SCALE)) ip netns exec "$NS" python3 "$WORK/exec-with-tap.py" tap1 \
 	"$NIMBUS" --serial "file=$WORK/vm2/serial.log" --log-file "$WORK/vm2/nimbus.log" -v \
-	--kernel "$GUEST/vmlinux" --initramfs "$WORK/vm2/initramfs.img" --memory size=256M \
+	--kernel "$GUEST/vmlinux" --initramfs "$WORK/vm2/initramfs.img" --cmdline "$GUEST_CMDLINE" --memory size=256M \
 	--net fd=@FD@,mac=52:54:00:00:00:03 </dev/null >"$WORK/vm2/stdout.log" 2>&1 &
 VM2_PID=$!
 

@@ -65,7 +65,7 @@ GUEST
 initrd=$(make_initramfs "$WORK/test.sh")
 chmod 644 "$initrd"
 AS_USER=(setpriv --reuid=$U --regid=$U --clear-groups --inh-caps=-all) # execs: same pid
-nimbus_args=(--kernel "$GUEST/vmlinux" --initramfs "$initrd" --disk "path=$D/disk.img" --net "tap=$TAP"
+nimbus_args=(--kernel "$GUEST/vmlinux" --initramfs "$initrd" --cmdline "$GUEST_CMDLINE" --disk "path=$D/disk.img" --net "tap=$TAP"
 	--api-socket "path=$D/api.sock" --serial "file=$D/serial.log" --log-file "$D/nimbus.log" -v)
 
 # Without access to the KVM device: one clear error, exit 2.

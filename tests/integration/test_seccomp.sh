@@ -26,7 +26,7 @@ KINDS="vmm vcpu virtio api-listen api-conn"
 # Steps 2-4 boot the kernel without an initramfs: it panics and, with
 # panic=0, waits there for ever, so the VM (and nimbus) stays up while the
 # test looks at it.
-HANG=(--cmdline "console=ttyS0 panic=0")
+HANG=(--cmdline "console=ttyS0 panic=0 quiet")
 
 # threads PID: "comm Seccomp Seccomp_filters" per thread, while an API
 # connection that served two requests is held open (so an api-conn thread
@@ -94,7 +94,7 @@ echo guest-ready
 while true; do sleep 1; done
 GUEST
 initrd=$(make_initramfs "$WORK/test.sh")
-start_nimbus "$WORK/nimbus.log" --kernel "$GUEST/vmlinux" --initramfs "$initrd" --serial "file=$WORK/serial.log" \
+start_nimbus "$WORK/nimbus.log" --kernel "$GUEST/vmlinux" --initramfs "$initrd" --cmdline "$GUEST_CMDLINE" --serial "file=$WORK/serial.log" \
 	--disk "path=$WORK/disk.img" --console "file=$WORK/console.log" || fail "nimbus did not start"
 wait_for "$WORK/serial.log" guest-ready $pid 180 || fail "guest did not get ready"
 expect_serial "rng 4096"

@@ -6,7 +6,7 @@ printf 'echo waiting-for-input; read -r line; echo "guest-got:[$line]"\n' >"$WOR
 initrd=$(make_initramfs "$WORK/test.sh")
 mkfifo "$WORK/in"
 secs=$((120 * TIMEOUT_SCALE))
-timeout -k 5 "$secs" "$NIMBUS" --kernel "$GUEST/vmlinux" --initramfs "$initrd" --memory size=256M \
+timeout -k 5 "$secs" "$NIMBUS" --kernel "$GUEST/vmlinux" --initramfs "$initrd" --cmdline "$GUEST_CMDLINE" --memory size=256M \
 	--serial tty --log-file "$WORK/nimbus.log" <"$WORK/in" >"$WORK/serial.log" 2>"$WORK/stderr.log" &
 pid=$!
 exec 3>"$WORK/in"

@@ -4,7 +4,7 @@
 need_kvm
 printf 'echo guest-sleeping; sleep 600\n' >"$WORK/test.sh"
 initrd=$(make_initramfs "$WORK/test.sh")
-"$NIMBUS" --kernel "$GUEST/vmlinux" --initramfs "$initrd" --memory size=256M --cpus boot=2 \
+"$NIMBUS" --kernel "$GUEST/vmlinux" --initramfs "$initrd" --cmdline "$GUEST_CMDLINE" --memory size=256M --cpus boot=2 \
 	--serial "file=$WORK/serial.log" --log-file "$WORK/nimbus.log" -v </dev/null &
 pid=$!
 wait_for "$WORK/serial.log" guest-sleeping $pid || { kill -9 $pid; fail "guest never started"; }

@@ -17,7 +17,7 @@ SCRIPT
 initrd=$(make_initramfs "$WORK/test.sh")
 mkfifo "$WORK/in"
 secs=$((120 * TIMEOUT_SCALE))
-timeout -k 5 "$secs" "$NIMBUS" --kernel "$GUEST/vmlinux" --initramfs "$initrd" --memory size=256M \
+timeout -k 5 "$secs" "$NIMBUS" --kernel "$GUEST/vmlinux" --initramfs "$initrd" --cmdline "$GUEST_CMDLINE" --memory size=256M \
 	--serial "file=$WORK/serial.log" --console tty --log-file "$WORK/nimbus.log" -v \
 	<"$WORK/in" >"$WORK/console.log" 2>"$WORK/stderr.log" &
 pid=$!
