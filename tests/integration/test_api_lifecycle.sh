@@ -139,12 +139,12 @@ expect 200 GET vm.info
 expect 405 PUT vm.reboot
 sleep 1
 a=$(ticks)
-sleep $((2 * TIMEOUT_SCALE))
+sleep $((1 * TIMEOUT_SCALE))
 b=$(ticks)
 [ "$a" = "$b" ] || fail "guest kept running while paused ($a → $b ticks)"
 R pause 2>/dev/null && fail "nimbus-remote pause of a paused VM exited 0"
 expect 204 PUT vm.resume
-sleep $((2 * TIMEOUT_SCALE))
+sleep $((1 * TIMEOUT_SCALE))
 c=$(ticks)
 [ "$c" -gt "$b" ] || fail "guest did not run after resume ($b → $c ticks)"
 
