@@ -17,7 +17,13 @@ TEST_NAME=$(basename "$0" .sh)
 # copy it to $BUILD/itest/ when the test ends.
 WORK=${NIMBUS_TEST_WORK:-${TMPDIR:-/tmp}/nimbus-itest}/$TEST_NAME
 RESULT_DIR=$BUILD/itest/$TEST_NAME
-save_work() { rm -rf "$RESULT_DIR"; mkdir -p "$RESULT_DIR" && cp -r "$WORK/." "$RESULT_DIR/" 2>/dev/null; rm -f "$RESULT_DIR"/*.img "$RESULT_DIR"/*.cpio; }
+# Only regular files, and no disk or initramfs images: copying those over the
+# 9p share is slow, and the share refuses FIFOs and sockets.
+save_work() {
+	rm -rf "$RESULT_DIR"
+	mkdir -p "$RESULT_DIR" &&
+		(cd "$WORK" && find . -type f ! -name '*.img' ! -name '*.cpio' -exec cp --parents -t "$RESULT_DIR" {} +) 2>/dev/null
+}
 trap save_work EXIT
 # The test guests' kernel command line. "quiet" because every byte of the
 # kernel's log costs two VM exits on the 16550: in the emulated KVM host that
