@@ -125,7 +125,7 @@ static bool handle_exit(struct vcpu *v)
 		/* On AMD, KVM has already reset the vCPU here (the VMCB is undefined
 		 * after a SHUTDOWN intercept): the state shows the reset vector. */
 		vcpu_log_state(v, LOG_WARN);
-		stop(v, VCPU_STOP_GUEST_SHUTDOWN, "guest triple fault");
+		stop(v, VCPU_STOP_TRIPLE_FAULT, "guest triple fault");
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
 		return handle_system_event(v);

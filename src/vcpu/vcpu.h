@@ -22,6 +22,7 @@ struct kvm_run;
 enum vcpu_stop_reason {
 	VCPU_STOP_GUEST_SHUTDOWN, /* guest powered off or reset: clean exit */
 	VCPU_STOP_FATAL,          /* KVM or VMM error: exit code != 0 */
+	VCPU_STOP_TRIPLE_FAULT,   /* treated as a guest reset: clean exit */
 };
 
 struct vcpu_host {

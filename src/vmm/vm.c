@@ -73,6 +73,8 @@ struct vm {
 	bool stop_recorded;
 	int exit_code;
 	bool reboot;          /* the stop is a guest reboot: build the VM again */
+	bool triple_fault;    /* a vCPU triple-faulted (set before its stop request) */
+	bool boot_page_tables; /* nimbus wrote the long-mode identity map */
 	unsigned boot_nr;     /* 0 for the first boot of this process */
 	struct acpi_pm *acpi_pm;
 	bool power_button_pressed;
@@ -122,7 +124,10 @@ static void acpi_reboot(void *ctx)
 
 static void vcpu_request_stop(void *ctx, enum vcpu_stop_reason reason, const char *why)
 {
-	vm_request_stop(ctx, reason == VCPU_STOP_GUEST_SHUTDOWN ? VM_EXIT_OK : VM_EXIT_FATAL, why);
+	struct vm *vm = ctx;
+	if (reason == VCPU_STOP_TRIPLE_FAULT)
+		vm->triple_fault = true; /* read by the control thread after joining the vCPUs */
+	vm_request_stop(vm, reason == VCPU_STOP_FATAL ? VM_EXIT_FATAL : VM_EXIT_OK, why);
 }
 
 static void i8042_reset(void *ctx)
@@ -230,6 +235,7 @@ static int setup_boot(struct vm *vm, struct loaded_kernel *lk)
 	rc = acpi_write_tables(&vm->mem, &acfg, &bi.rsdp_gpa);
 	if (!rc)
 		rc = x86_write_boot_tables(&vm->mem, mode);
+	vm->boot_page_tables = !rc && mode == X86_ENTRY_LINUX64;
 	if (!rc)
 		rc = mode == X86_ENTRY_PVH ? boot_write_pvh(&vm->mem, &bi) : boot_write_linux(&vm->mem, &bi);
 	if (!rc)
@@ -619,6 +625,19 @@ static void control_loop(struct vm *vm, int sigfd)
 	close(epfd);
 }
 
+/* After a triple fault (the vCPU state is already reset on AMD, so the
+ * registers cannot tell): were nimbus's boot page tables still intact? A
+ * guest that never reloads CR3 (the malicious test guests) must have them. */
+static void log_triple_fault_tables(struct vm *vm)
+{
+	int n = x86_boot_tables_changed(&vm->mem);
+	if (n < 0)
+		log_warn("boot page tables at 0x%llx: unreadable", (unsigned long long)X86_PML4_ADDR);
+	else
+		log_warn("boot page tables at 0x%llx: %d of 3072 entries differ from those nimbus wrote%s",
+			 (unsigned long long)X86_PML4_ADDR, n, n ? " (the guest's, a device's or the host's write)" : "");
+}
+
 static int vm_start_and_wait(struct vm *vm)
 {
 	sigset_t set;
@@ -664,6 +683,8 @@ static int vm_start_and_wait(struct vm *vm)
 		vcpu_join(&vm->vcpus[i]);
 		vcpu_log_state(&vm->vcpus[i], vm->exit_code == VM_EXIT_OK ? LOG_DEBUG : LOG_ERROR);
 	}
+	if (vm->triple_fault && vm->boot_page_tables)
+		log_triple_fault_tables(vm);
 	tty_restore(vm);
 	close(sigfd);
 	if (vm->exit_code == VM_EXIT_OK)

@@ -39,6 +39,22 @@ static uint64_t gdt_entry(uint16_t flags, uint32_t base, uint32_t limit)
 	       (uint64_t)(limit & 0x0000ffffU);
 }
 
+/* The long-mode identity map: PML4, PDPT and four page directories, one
+ * contiguous block of 6 pages at X86_PML4_ADDR (layout.h). */
+#define BOOT_PT_PAGES 6
+#define BOOT_PT_ENTRIES (BOOT_PT_PAGES * 512)
+
+static void boot_page_tables(uint64_t t[BOOT_PT_ENTRIES])
+{
+	memset(t, 0, BOOT_PT_ENTRIES * sizeof(*t));
+	uint64_t *pml4 = t, *pdpt = t + 512, *pd = t + 1024;
+	pml4[0] = X86_PDPT_ADDR | PTE_PRESENT_RW;
+	for (int i = 0; i < 4; i++)
+		pdpt[i] = (X86_PD_ADDR + (uint64_t)i * 4096) | PTE_PRESENT_RW;
+	for (uint64_t i = 0; i < 4 * 512; i++)
+		pd[i] = (i << 21) | PDE_2M;
+}
+
 int x86_write_boot_tables(const struct guest_mem *gm, enum x86_entry_mode mode)
 {
 	uint64_t gdt[GDT_ENTRIES] = {0};
@@ -48,20 +64,22 @@ int x86_write_boot_tables(const struct guest_mem *gm, enum x86_entry_mode mode)
 	int rc = gm_write(gm, X86_GDT_ADDR, gdt, sizeof(gdt));
 	if (rc || mode == X86_ENTRY_PVH)
 		return rc;
-	uint64_t pml4[512] = {X86_PDPT_ADDR | PTE_PRESENT_RW};
-	uint64_t pdpt[512] = {0};
-	for (int i = 0; i < 4; i++)
-		pdpt[i] = (X86_PD_ADDR + (uint64_t)i * 4096) | PTE_PRESENT_RW;
-	rc = gm_write(gm, X86_PML4_ADDR, pml4, sizeof(pml4));
-	if (!rc)
-		rc = gm_write(gm, X86_PDPT_ADDR, pdpt, sizeof(pdpt));
-	for (int i = 0; i < 4 && !rc; i++) {
-		uint64_t pd[512];
-		for (int j = 0; j < 512; j++)
-			pd[j] = (((uint64_t)i << 30) | ((uint64_t)j << 21)) | PDE_2M;
-		rc = gm_write(gm, X86_PD_ADDR + (uint64_t)i * 4096, pd, sizeof(pd));
-	}
-	return rc;
+	static uint64_t tables[BOOT_PT_ENTRIES]; /* 24 KiB: not on a thread's stack */
+	boot_page_tables(tables);
+	return gm_write(gm, X86_PML4_ADDR, tables, sizeof(tables));
+}
+
+int x86_boot_tables_changed(const struct guest_mem *gm)
+{
+	static uint64_t want[BOOT_PT_ENTRIES], have[BOOT_PT_ENTRIES];
+	boot_page_tables(want);
+	int rc = gm_read(gm, X86_PML4_ADDR, have, sizeof(have));
+	if (rc)
+		return rc;
+	int n = 0;
+	for (int i = 0; i < BOOT_PT_ENTRIES; i++)
+		n += want[i] != have[i];
+	return n;
 }
 
 static struct kvm_segment segment(uint16_t flags, unsigned index)

@@ -19,6 +19,13 @@ enum x86_entry_mode {
  * covering the first 4 GiB. 0 or -EFAULT. */
 __attribute__((warn_unused_result)) int x86_write_boot_tables(const struct guest_mem *gm, enum x86_entry_mode mode);
 
+/* How many of the 3072 entries of the long-mode identity map that
+ * x86_write_boot_tables() wrote now differ in guest memory (a debugging aid
+ * after a triple fault: a guest that never reloads CR3 must still have them
+ * intact; a kernel that built its own tables may have reused the memory).
+ * The count, or -EFAULT. Not thread-safe (static buffers): control thread. */
+int x86_boot_tables_changed(const struct guest_mem *gm);
+
 /* Per-vCPU state that every vCPU needs: CPUID (template applied), MSRs,
  * FPU and the LAPIC's LINT0/LINT1 wiring. 0 or -errno. */
 __attribute__((warn_unused_result)) int x86_vcpu_init(int vcpu_fd, const struct kvm_vm *vm, unsigned index,
