@@ -1,12 +1,13 @@
 /* guest_storm.c — register storms on the legacy devices and floods of
  * unclaimed ports and MMIO.
- *   - 16550 at 0x3f8: ~1M random reads/writes over its 8 registers;
- *   - i8042 at 0x60/0x64: ~1M random reads/writes (never command 0xFE);
+ *   - 16550 at 0x3f8: mal_storm= random reads/writes over its 8 registers;
+ *   - i8042 at 0x60/0x64: as many random reads/writes (never command 0xFE);
  *   - RTC 0x70/0x71 and the debug port 0x80: random index/data storms;
  *   - ACPI PM 0x600-0x603: every wrong value (all but S5 sleep and the
  *     reset value) with 1, 2 and 4-byte accesses, reads of all four;
- *   - every I/O port 0..0xffff read and written with 1, 2 and 4 bytes (the
- *     PCI config ports and the two "act" values above excepted);
+ *   - every I/O port 0..0xffff read and written: with 1, 2 and 4 bytes below
+ *     0x1000, once with a random size above (the PCI config ports and the
+ *     "action" values above excepted);
  *   - MMIO: the 32-bit hole (every 64 KiB, dense on one page), the gap
  *     between the end of RAM and 3 GiB, all sizes (the in-kernel IOAPIC/LAPIC
  *     pages, KVM's private pages and ECAM excepted: not nimbus's devices, or
@@ -14,7 +15,8 @@
  * Afterwards the UART, the i8042, the RTC and virtio-rng must still work. */
 #include "rt.h"
 
-/* Accesses per storm: mal_storm=N on the command line (default 1M). */
+/* Accesses per storm: mal_storm=N on the command line (default 1M; the
+ * test passes 64K). */
 static u32 N_STORM = 1u << 20;
 
 static int is_action_write(u16 port, u8 first_byte)
@@ -124,22 +126,36 @@ static void acpi_pm_wrong_values(void)
 	rt_check(1, "no power-off or reboot from wrong ACPI PM values");
 }
 
+static void port_read(u16 port, unsigned size)
+{
+	switch (size) {
+	case 1: (void)inb(port); break;
+	case 2: (void)inw(port); break;
+	default: (void)inl(port); break;
+	}
+}
+
+/* Below 0x1000, where the legacy devices and the ACPI PM block live, every
+ * port is read and written with 1, 2 and 4 bytes; above, once each with a
+ * random size (every port of the 64K still sees a read and a write). */
 static void port_flood(void)
 {
 	rt_puts("case all-ports-flood\n");
-	{
-		for (u32 p = 0; p < 0x10000; p++) {
-			u64 r = rt_rand();
-			(void)inb((u16)p);
-			(void)inw((u16)p);
-			(void)inl((u16)p);
-			safe_out((u16)p, 1, (u32)r);
-			safe_out((u16)p, 2, (u32)(r >> 8));
-			safe_out((u16)p, 4, (u32)(r >> 24));
+	for (u32 p = 0; p < 0x10000; p++) {
+		u64 r = rt_rand();
+		if (p < 0x1000) {
+			for (unsigned size = 1; size <= 4; size *= 2) {
+				port_read((u16)p, size);
+				safe_out((u16)p, size, (u32)(r >> (8 * size)));
+			}
+		} else {
+			unsigned size = 1U << (r % 3);
+			port_read((u16)p, size);
+			safe_out((u16)p, size, (u32)(r >> 24));
 		}
 	}
 	rt_serial_init();
-	rt_puts("  65536 ports read and written\n");
+	rt_puts("  65536 ports read and written (all sizes below 0x1000)\n");
 }
 
 static int skip_mmio(u64 a)
