@@ -6,51 +6,11 @@
 # both ways over TCP (busybox nc against python3 servers in the namespace):
 # guest -> host on port 5001, host -> guest on port 5002.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/net_lib.sh"
 need_kvm
-command -v ip >/dev/null || fail "ip (iproute2) missing"
-command -v python3 >/dev/null || fail "python3 missing"
-NS=nimbus-itest-$$
-ip netns add "$NS" || fail "cannot create network namespace $NS"
-cleanup() {
-	[ -n "${SRV_PID:-}" ] && kill "$SRV_PID" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	save_work
-}
-trap cleanup EXIT
-ip netns exec "$NS" ip link set lo up
-
-head -c 1048576 /dev/urandom >"$WORK/to_guest.bin"
-TO_GUEST_MD5=$(md5sum <"$WORK/to_guest.bin" | cut -d' ' -f1)
-cat >"$WORK/servers.py" <<'PY'
-import socket, sys, threading
-work = sys.argv[1]
-def recv_server():
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", 5001)); s.listen(1)
-    c, _ = s.accept()
-    want = 1048576; data = bytearray()
-    while len(data) < want:
-        b = c.recv(65536)
-        if not b: break
-        data += b
-    open(work + "/from_guest.bin", "wb").write(data)
-    c.close()
-def send_server():
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", 5002)); s.listen(1)
-    c, _ = s.accept()
-    c.sendall(open(work + "/to_guest.bin", "rb").read())
-    c.shutdown(socket.SHUT_WR); c.close()
-t = [threading.Thread(target=f) for f in (recv_server, send_server)]
-[x.start() for x in t]; [x.join() for x in t]
-PY
-ip netns exec "$NS" python3 "$WORK/servers.py" "$WORK" &
-SRV_PID=$!
-
-# nimbus inside the namespace (exec keeps the pid for timeout's signals).
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NS" "$NIMBUS" >"$WORK/nimbus-in-ns"
-chmod +x "$WORK/nimbus-in-ns"
-NIMBUS=$WORK/nimbus-in-ns
+net_ns_setup nimbus-itest-$$
+tcp_servers_start
+nimbus_in_ns
 
 boot_script '
 ip link set eth0 up
@@ -65,18 +25,13 @@ nc 10.0.0.1 5002 > /tmp/h.bin; echo "guest_recv_bytes=$(wc -c < /tmp/h.bin)"
 echo "guest_recv_md5=$(md5sum < /tmp/h.bin | cut -d" " -f1)"
 for s in rx_packets tx_packets rx_bytes tx_bytes rx_dropped tx_dropped; do echo "eth0 $s $(cat /sys/class/net/eth0/statistics/$s)"; done
 ' --memory size=256M --net ip=10.0.0.1,mask=255.255.255.0,mac=52:54:00:12:34:56
-wait "$SRV_PID" 2>/dev/null
-SRV_PID=
+tcp_servers_wait
 expect_rc 0
 expect_test_ok
 expect_serial "mac=52:54:00:12:34:56 mtu=1500"
 expect_serial "driver=virtio_net"
 expect_serial "PING-OK"
-expect_serial "guest_recv_md5=$TO_GUEST_MD5"
-sent=$(sed -n 's/.*guest_sent_md5=\([0-9a-f]*\).*/\1/p' "$WORK/serial.log" | head -1)
-[ -f "$WORK/from_guest.bin" ] || fail "host received nothing from the guest"
-got=$(md5sum <"$WORK/from_guest.bin" | cut -d' ' -f1)
-[ -n "$sent" ] && [ "$sent" = "$got" ] || fail "guest->host file differs (guest md5 '$sent', host md5 '$got')"
+expect_tcp_transfers
 # Setup errors: one line, non-zero exit, no guest (serial logs of the boot kept).
 mkdir -p "$WORK/boot" && cp "$WORK"/*.log "$WORK/boot/"
 run_nimbus 60 --kernel "$GUEST/vmlinux" --net fd=99

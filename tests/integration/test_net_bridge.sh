@@ -5,19 +5,9 @@
 # orchestrators pass taps). br0 (10.0.0.1/24) joins both. Each guest pings
 # the host end and then the other guest until it answers.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/net_lib.sh"
 need_kvm
-command -v ip >/dev/null || fail "ip (iproute2) missing"
-command -v python3 >/dev/null || fail "python3 missing"
-NS=nimbus-itest-br-$$
-ip netns add "$NS" || fail "cannot create network namespace $NS"
-cleanup() {
-	[ -n "${VM2_PID:-}" ] && kill "$VM2_PID" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	save_work
-}
-trap cleanup EXIT
-in_ns() { ip netns exec "$NS" "$@"; }
-in_ns ip link set lo up
+net_ns_setup nimbus-itest-br-$$
 in_ns ip link add br0 type bridge || fail "cannot create a bridge (bridge module?)"
 in_ns ip addr add 10.0.0.1/24 dev br0
 in_ns ip link set br0 up
@@ -27,19 +17,7 @@ for t in tap0 tap1; do
 	in_ns ip link set $t up
 done
 
-# exec-with-tap NAME CMD...: open tap NAME (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR)
-# as fd 7, then exec CMD with "@FD@" in its arguments replaced by 7.
-cat >"$WORK/exec-with-tap.py" <<'PY'
-import fcntl, os, struct, sys
-TUNSETIFF = 0x400454ca
-IFF_TAP, IFF_NO_PI, IFF_VNET_HDR = 0x0002, 0x1000, 0x4000
-fd = os.open("/dev/net/tun", os.O_RDWR)
-fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", sys.argv[1].encode(), IFF_TAP | IFF_NO_PI | IFF_VNET_HDR))
-os.dup2(fd, 7)
-os.close(fd)
-args = [a.replace("@FD@", "7") for a in sys.argv[2:]]
-os.execvp(args[0], args)
-PY
+make_exec_with_taps
 
 peer_script() { # MY_IP PEER_IP
 	cat <<EOS
@@ -56,25 +34,24 @@ sleep 10
 EOS
 }
 
-# VM 2 in the background: fd= from the wrapper.
+# VM 2 in the background: tap1 as fd 7 from the wrapper (net_ns_cleanup
+# kills it if the test ends first).
 mkdir -p "$WORK/vm2"
 peer_script 10.0.0.3 10.0.0.2 >"$WORK/vm2/test.sh"
 "$REPO/scripts/mk-overlay.sh" "$WORK/vm2/test.sh" "$WORK/vm2/overlay.cpio" >/dev/null || fail "mk-overlay failed"
 cat "$GUEST/initramfs.cpio.gz" "$WORK/vm2/overlay.cpio" >"$WORK/vm2/initramfs.img"
-timeout -k 5 $((150 * TIMEOUT_SCALE)) ip netns exec "$NS" python3 "$WORK/exec-with-tap.py" tap1 \
+timeout -k 5 $((150 * TIMEOUT_SCALE)) ip netns exec "$NS" python3 "$EXEC_WITH_TAPS" 0 tap1 -- \
 	"$NIMBUS" --serial "file=$WORK/vm2/serial.log" --log-file "$WORK/vm2/nimbus.log" -v \
 	--kernel "$GUEST/vmlinux" --initramfs "$WORK/vm2/initramfs.img" --cmdline "$GUEST_CMDLINE" --memory size=256M \
-	--net fd=@FD@,mac=52:54:00:00:00:03 </dev/null >"$WORK/vm2/stdout.log" 2>&1 &
-VM2_PID=$!
+	--net fd=7,mac=52:54:00:00:00:03 </dev/null >"$WORK/vm2/stdout.log" 2>&1 &
+NS_BG_PID=$!
 
 # VM 1 in the foreground: tap by name.
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NS" "$NIMBUS" >"$WORK/nimbus-in-ns"
-chmod +x "$WORK/nimbus-in-ns"
-NIMBUS=$WORK/nimbus-in-ns
+nimbus_in_ns
 boot_script "$(peer_script 10.0.0.2 10.0.0.3)" --memory size=256M --net tap=tap0,mac=52:54:00:00:00:02
 RC2=0
-wait "$VM2_PID" || RC2=$?
-VM2_PID=
+wait "$NS_BG_PID" || RC2=$?
+NS_BG_PID=
 expect_rc 0
 expect_test_ok
 expect_serial "HOST-PING-OK"

@@ -9,51 +9,12 @@
 # multi-queue tap opened by a wrapper are taken (2 pairs); fds of taps made
 # without IFF_MULTI_QUEUE are refused with one clear line.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/net_lib.sh"
 need_kvm
-command -v ip >/dev/null || fail "ip (iproute2) missing"
-command -v python3 >/dev/null || fail "python3 missing"
-NS=nimbus-itest-mq-$$
-ip netns add "$NS" || fail "cannot create network namespace $NS"
-cleanup() {
-	[ -n "${SRV_PID:-}" ] && kill "$SRV_PID" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	save_work
-}
-trap cleanup EXIT
-ip netns exec "$NS" ip link set lo up
-
-head -c 1048576 /dev/urandom >"$WORK/to_guest.bin"
-TO_GUEST_MD5=$(md5sum <"$WORK/to_guest.bin" | cut -d' ' -f1)
-cat >"$WORK/servers.py" <<'PY'
-import socket, sys, threading
-work = sys.argv[1]
-def recv_server():
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", 5001)); s.listen(1)
-    c, _ = s.accept()
-    data = bytearray()
-    while len(data) < 1048576:
-        b = c.recv(65536)
-        if not b: break
-        data += b
-    open(work + "/from_guest.bin", "wb").write(data)
-    c.close()
-def send_server():
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", 5002)); s.listen(1)
-    c, _ = s.accept()
-    c.sendall(open(work + "/to_guest.bin", "rb").read())
-    c.shutdown(socket.SHUT_WR); c.close()
-t = [threading.Thread(target=f) for f in (recv_server, send_server)]
-[x.start() for x in t]; [x.join() for x in t]
-PY
-ip netns exec "$NS" python3 "$WORK/servers.py" "$WORK" &
-SRV_PID=$!
-
+net_ns_setup nimbus-itest-mq-$$
+tcp_servers_start
 NIMBUS_REAL=$NIMBUS
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NS" "$NIMBUS" >"$WORK/nimbus-in-ns"
-chmod +x "$WORK/nimbus-in-ns"
-NIMBUS=$WORK/nimbus-in-ns
+nimbus_in_ns
 
 boot_script '
 ip link set eth0 up
@@ -67,18 +28,13 @@ taskset 1 nc 10.0.0.1 5001 < /tmp/g.bin && echo SEND-DONE
 taskset 2 nc 10.0.0.1 5002 > /tmp/h.bin; echo "guest_recv_bytes=$(wc -c < /tmp/h.bin)"
 echo "guest_recv_md5=$(md5sum < /tmp/h.bin | cut -d" " -f1)"
 ' --cpus boot=2 --memory size=256M --net ip=10.0.0.1,mask=255.255.255.0,mac=52:54:00:12:34:57,num_queues=4
-wait "$SRV_PID" 2>/dev/null
-SRV_PID=
+tcp_servers_wait
 expect_rc 0
 expect_test_ok
 expect_serial "cpus=2 queues=rx-0 rx-1 tx-0 tx-1 "
 expect_serial "PING0-OK"
 expect_serial "PING1-OK"
-expect_serial "guest_recv_md5=$TO_GUEST_MD5"
-sent=$(sed -n 's/.*guest_sent_md5=\([0-9a-f]*\).*/\1/p' "$WORK/serial.log" | head -1)
-[ -f "$WORK/from_guest.bin" ] || fail "host received nothing from the guest"
-got=$(md5sum <"$WORK/from_guest.bin" | cut -d' ' -f1)
-[ -n "$sent" ] && [ "$sent" = "$got" ] || fail "guest->host file differs (guest md5 '$sent', host md5 '$got')"
+expect_tcp_transfers
 grep -q "net0: tap .*2 queue pair(s)" "$WORK/nimbus.log" || fail "nimbus did not make 2 queue pairs"
 grep -q "virtio-net: 2 queue pair(s) active" "$WORK/nimbus.log" || fail "the guest did not enable 2 queue pairs"
 for p in 0 1; do
@@ -89,25 +45,12 @@ for p in 0 1; do
 	echo "pair $p: $line"
 done
 
-# exec-with-taps MQ NAME... -- CMD: open each NAME (MQ=1: IFF_MULTI_QUEUE) as
-# fds 7, 8, ... and exec CMD.
-cat >"$WORK/exec-with-taps.py" <<'PY'
-import fcntl, os, struct, sys
-TUNSETIFF = 0x400454ca
-flags = 0x0002 | 0x1000 | 0x4000 | (0x0100 if sys.argv[1] == "1" else 0)
-sep = sys.argv.index("--")
-for i, name in enumerate(sys.argv[2:sep]):
-    fd = os.open("/dev/net/tun", os.O_RDWR)
-    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), flags))
-    os.dup2(fd, 7 + i)
-    os.close(fd)
-os.execvp(sys.argv[sep + 1], sys.argv[sep + 1:])
-PY
+make_exec_with_taps
 mkdir -p "$WORK/boot" && cp "$WORK"/*.log "$WORK/boot/"
 # run_with_taps MQ NAME...: nimbus (own binary) in the namespace with those taps as fd=[7,8]
 run_with_taps() {
 	RC=0
-	timeout -k 5 $((30 * TIMEOUT_SCALE)) ip netns exec "$NS" python3 "$WORK/exec-with-taps.py" "$@" -- \
+	timeout -k 5 $((30 * TIMEOUT_SCALE)) ip netns exec "$NS" python3 "$EXEC_WITH_TAPS" "$@" -- \
 		"$NIMBUS_REAL" --serial "file=$WORK/serial.log" --log-file "$WORK/nimbus.log" -v \
 		--kernel "$GUEST/vmlinux" --net "fd=[7,8]" </dev/null >"$WORK/stdout.log" 2>"$WORK/stderr.log" || RC=$?
 }
