@@ -139,6 +139,17 @@ wait_for() {
 	grep -q -- "$pattern" "$file" 2>/dev/null
 }
 
+# Guest shell lines (for a guest with a --disk of at least 2 MiB as
+# /dev/vda): write 2 MiB of random data to the disk with O_DIRECT, drop the
+# page cache, read it back and print "disk-ok" when it matches. Expand it in
+# an unquoted heredoc (the guest's own $ there then need a backslash).
+# shellcheck disable=SC2016,SC2034 # the $ are the guest's; the tests use it
+GUEST_DISK_ROUNDTRIP='dd if=/dev/urandom of=/tmp/data bs=1M count=2 2>/dev/null
+dd if=/tmp/data of=/dev/vda bs=1M oflag=direct 2>/dev/null
+sync
+echo 3 >/proc/sys/vm/drop_caches
+[ "$(head -c 2097152 /dev/vda | md5sum | cut -d" " -f1)" = "$(md5sum </tmp/data | cut -d" " -f1)" ] && echo disk-ok'
+
 expect_rc() {
 	[ "$RC" = "$1" ] || fail "nimbus exit code $RC, expected $1"
 }

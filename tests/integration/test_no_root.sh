@@ -50,15 +50,11 @@ chmod 666 /dev/net/tun
 ip addr add 10.0.77.1/24 dev "$TAP" || fail "cannot address $TAP"
 ip link set "$TAP" up
 
-cat >"$WORK/test.sh" <<'GUEST'
+cat >"$WORK/test.sh" <<GUEST
 ip link set eth0 up
 ip addr add 10.0.77.2/24 dev eth0
 ping -c 2 -W 5 10.0.77.1 >/dev/null && echo ping-ok
-dd if=/dev/urandom of=/tmp/data bs=1M count=2 2>/dev/null
-dd if=/tmp/data of=/dev/vda bs=1M oflag=direct 2>/dev/null
-sync
-echo 3 >/proc/sys/vm/drop_caches
-[ "$(head -c 2097152 /dev/vda | md5sum | cut -d" " -f1)" = "$(md5sum </tmp/data | cut -d" " -f1)" ] && echo disk-ok
+$GUEST_DISK_ROUNDTRIP
 echo guest-ready
 while true; do sleep 1; done
 GUEST

@@ -82,14 +82,10 @@ ping_api() { curl -s --max-time 10 --unix-socket "$SOCK" http://localhost/api/v1
 
 # ---- 1. everything filtered, the guest working ----
 truncate -s 64M "$WORK/disk.img"
-cat >"$WORK/test.sh" <<'GUEST'
-echo "rng $(head -c 4096 /dev/hwrng | wc -c)"
+cat >"$WORK/test.sh" <<GUEST
+echo "rng \$(head -c 4096 /dev/hwrng | wc -c)"
 echo console-hello >/dev/hvc0
-dd if=/dev/urandom of=/tmp/data bs=1M count=2 2>/dev/null
-dd if=/tmp/data of=/dev/vda bs=1M oflag=direct 2>/dev/null
-sync
-echo 3 >/proc/sys/vm/drop_caches
-[ "$(head -c 2097152 /dev/vda | md5sum | cut -d" " -f1)" = "$(md5sum </tmp/data | cut -d" " -f1)" ] && echo disk-ok
+$GUEST_DISK_ROUNDTRIP
 echo guest-ready
 while true; do sleep 1; done
 GUEST
