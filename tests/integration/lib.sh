@@ -127,6 +127,28 @@ boot_script() {
 	run_nimbus 120 --kernel "$GUEST/vmlinux" --initramfs "$initrd" "$@"
 }
 
+# boot_and_type OUT PATTERN TEXT [nimbus args...]: boots the default vmlinux
+# with $WORK/test.sh as /test.sh (256M, at most 120 s scaled) with nimbus's
+# stdin a fifo and its stdout in $WORK/OUT (for --serial tty or --console
+# tty); once OUT shows PATTERN (or wait_for gives up), types TEXT and a
+# carriage return on that stdin and waits for nimbus; sets RC to its exit
+# code (124 = timeout).
+boot_and_type() {
+	local out=$1 pattern=$2 text=$3 initrd pid
+	shift 3
+	initrd=$(make_initramfs "$WORK/test.sh")
+	mkfifo "$WORK/in"
+	timeout -k 5 $((120 * TIMEOUT_SCALE)) "$NIMBUS" --kernel "$GUEST/vmlinux" --initramfs "$initrd" \
+		--cmdline "$GUEST_CMDLINE" --memory size=256M "$@" <"$WORK/in" >"$WORK/$out" 2>"$WORK/stderr.log" &
+	pid=$!
+	exec 3>"$WORK/in"
+	wait_for "$WORK/$out" "$pattern" $pid || true
+	printf '%s\r' "$text" >&3
+	RC=0
+	wait $pid || RC=$?
+	exec 3>&-
+}
+
 # wait_for FILE PATTERN PID [SECS]: wait until FILE contains PATTERN (0), or
 # PID exits / SECS (scaled, default 120) pass (1).
 wait_for() {

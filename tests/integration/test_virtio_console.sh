@@ -14,19 +14,8 @@ echo "serial-got:[$cmd]"
 eval "$cmd" >&3
 sleep 1
 SCRIPT
-initrd=$(make_initramfs "$WORK/test.sh")
-mkfifo "$WORK/in"
-secs=$((120 * TIMEOUT_SCALE))
-timeout -k 5 "$secs" "$NIMBUS" --kernel "$GUEST/vmlinux" --initramfs "$initrd" --cmdline "$GUEST_CMDLINE" --memory size=256M \
-	--serial "file=$WORK/serial.log" --console tty --log-file "$WORK/nimbus.log" -v \
-	<"$WORK/in" >"$WORK/console.log" 2>"$WORK/stderr.log" &
-pid=$!
-exec 3>"$WORK/in"
-wait_for "$WORK/console.log" hello-from-hvc0 $pid || true
-printf 'echo cmd-output-$((6*7))\r' >&3
-RC=0
-wait $pid || RC=$?
-exec 3>&-
+boot_and_type console.log hello-from-hvc0 'echo cmd-output-$((6*7))' \
+	--serial "file=$WORK/serial.log" --console tty --log-file "$WORK/nimbus.log" -v
 expect_rc 0
 expect_test_ok
 expect_serial "console-bound"
