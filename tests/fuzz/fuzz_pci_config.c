@@ -37,6 +37,7 @@
 #include "util/log.h"
 
 #include "fuzz_input.h"
+#include "fuzz_pci.h"
 
 #define SLOT 1
 #define NVEC 8
@@ -56,12 +57,6 @@ struct world {
 };
 
 static struct world W;
-
-static void trap_if(bool bad)
-{
-	if (bad)
-		__builtin_trap();
-}
 
 /* ---- the VMM side ---- */
 
@@ -212,17 +207,11 @@ static void bar_access(struct world *w, unsigned sel, uint64_t off, bool write, 
 	off %= size;
 	if (len > size - off)
 		return; /* the bus never hands a BAR an access past its end */
-	uint8_t buf[8];
-	for (unsigned i = 0; i < 8; i++)
-		buf[i] = (uint8_t)(val >> (8 * i));
 	if (w->mapped[bar] == NONE) {
 		do_access(&pci_bar_bus_ops, pci_bar_opaque(w->dev, bar), off, write, len, val);
 		return;
 	}
-	struct bus *b = bar == 2 ? &w->pio : &w->mmio;
-	bool claimed = write ? bus_write(b, w->mapped[bar] + off, buf, len)
-			     : bus_read(b, w->mapped[bar] + off, buf, len);
-	trap_if(!claimed);
+	fuzz_bus_access(bar == 2 ? &w->pio : &w->mmio, w->mapped[bar] + off, write, len, val);
 }
 
 static void run_op(struct world *w, struct input *in)
@@ -232,31 +221,23 @@ static void run_op(struct world *w, struct input *in)
 	uint32_t len = 1u << ((op >> 4) & 3);
 	switch (op & 7) {
 	case 0:
-		do_access(&pci_cfg_pio_ops, w->pci, 0, true, 4, take(in, 4));
+		fuzz_pci_cfg_address(w->pci, in);
 		break;
-	case 1: {
-		uint64_t off = 4 + (take(in, 1) & 3);
-		if (off + len <= PCI_CFG_PIO_LEN)
-			do_access(&pci_cfg_pio_ops, w->pci, off, write, len, take(in, len));
+	case 1:
+		fuzz_pci_cfg_data(w->pci, in, write, len);
 		break;
-	}
 	case 2: {
 		uint64_t off = take(in, 1) & 7;
 		if (off + len <= PCI_CFG_PIO_LEN)
 			do_access(&pci_cfg_pio_ops, w->pci, off, write, len, take(in, len));
 		break;
 	}
-	case 3: {
-		uint64_t off = take(in, 3) & (PCI_ECAM_SIZE - 1);
-		if (off + len <= PCI_ECAM_SIZE)
-			do_access(&pci_ecam_ops, w->pci, off, write, len, take(in, len));
+	case 3:
+		fuzz_pci_ecam_any(w->pci, in, write, len);
 		break;
-	}
-	case 4: {
-		uint64_t off = (uint64_t)SLOT << 15 | (take(in, 2) & 0xfff);
-		do_access(&pci_ecam_ops, w->pci, off, write, len, take(in, len));
+	case 4:
+		fuzz_pci_ecam_slot(w->pci, SLOT, in, write, len);
 		break;
-	}
 	case 5: {
 		unsigned sel = (unsigned)take(in, 1);
 		uint64_t off = take(in, 2);
@@ -272,13 +253,6 @@ static void run_op(struct world *w, struct input *in)
 	}
 }
 
-static uint32_t ecam_read32(struct world *w, unsigned dev, uint32_t reg)
-{
-	uint8_t b[4];
-	pci_ecam_ops.read(w->pci, (uint64_t)dev << 15 | reg, b, 4);
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
 static void check(struct world *w)
 {
 	uint16_t cmd = pci_device_command(w->dev);
@@ -289,11 +263,11 @@ static void check(struct world *w)
 		uint16_t decode = i == 2 ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
 		trap_if(!(cmd & decode) || pci_device_bar_addr(w->dev, i) != w->mapped[i]);
 	}
-	trap_if(ecam_read32(w, 0, 0) != 0x0d578086);
-	trap_if(ecam_read32(w, SLOT, 0) != 0x10441af4);
-	trap_if(ecam_read32(w, SLOT, 8) >> 8 != 0x00ff00);
-	trap_if(ecam_read32(w, 2, 0) != 0xffffffff);
-	trap_if((ecam_read32(w, SLOT, 0x0c) >> 16 & 0xff) != 0); /* header type */
+	trap_if(fuzz_pci_ecam_read32(w->pci, 0, 0) != 0x0d578086);
+	trap_if(fuzz_pci_ecam_read32(w->pci, SLOT, 0) != 0x10441af4);
+	trap_if(fuzz_pci_ecam_read32(w->pci, SLOT, 8) >> 8 != 0x00ff00);
+	trap_if(fuzz_pci_ecam_read32(w->pci, 2, 0) != 0xffffffff);
+	trap_if((fuzz_pci_ecam_read32(w->pci, SLOT, 0x0c) >> 16 & 0xff) != 0); /* header type */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

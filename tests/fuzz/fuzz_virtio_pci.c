@@ -55,6 +55,7 @@
 #include "virtio/virtio_pci.h"
 
 #include "fuzz_input.h"
+#include "fuzz_pci.h"
 
 #define RAM_SIZE 0x10000ull
 #define NDEV 2
@@ -82,12 +83,6 @@ struct world {
 static struct world W;
 static uint8_t ram[RAM_SIZE];
 static int zero_fd = -1, null_fd = -1;
-
-static void trap_if(bool bad)
-{
-	if (bad)
-		__builtin_trap();
-}
 
 /* ---- the VMM side ---- */
 
@@ -218,11 +213,7 @@ static void bar_access(struct fdev *d, unsigned region, uint64_t off, bool write
 			  write, len, val);
 		return;
 	}
-	uint8_t buf[8];
-	for (unsigned i = 0; i < 8; i++)
-		buf[i] = (uint8_t)(val >> (8 * i));
-	bool claimed = write ? bus_write(&W.mmio, d->mapped + off, buf, len) : bus_read(&W.mmio, d->mapped + off, buf, len);
-	trap_if(!claimed);
+	fuzz_bus_access(&W.mmio, d->mapped + off, write, len, val);
 }
 
 /* What the I/O thread's run_queue does, on this thread. */
@@ -244,19 +235,14 @@ static void run_op(struct world *w, struct input *in)
 	struct fdev *d = &w->dev[(op >> 6) & 1];
 	switch (op & 7) {
 	case 0:
-		do_access(&pci_cfg_pio_ops, w->pci, 0, true, 4, take(in, 4));
+		fuzz_pci_cfg_address(w->pci, in);
 		break;
-	case 1: {
-		uint64_t off = 4 + (take(in, 1) & 3);
-		if (off + len <= PCI_CFG_PIO_LEN)
-			do_access(&pci_cfg_pio_ops, w->pci, off, write, len, take(in, len));
+	case 1:
+		fuzz_pci_cfg_data(w->pci, in, write, len);
 		break;
-	}
-	case 2: {
-		uint64_t off = (uint64_t)d->slot << 15 | (take(in, 2) & 0xfff);
-		do_access(&pci_ecam_ops, w->pci, off, write, len, take(in, len));
+	case 2:
+		fuzz_pci_ecam_slot(w->pci, (unsigned)d->slot, in, write, len);
 		break;
-	}
 	case 3: {
 		unsigned region = (unsigned)take(in, 1);
 		uint64_t off = take(in, 2);
@@ -273,23 +259,13 @@ static void run_op(struct world *w, struct input *in)
 	case 5:
 		run_queue(d, (unsigned)(take(in, 1) % d->ops.nr_queues));
 		break;
-	case 6: {
-		uint64_t off = take(in, 3) & (PCI_ECAM_SIZE - 1);
-		if (off + len <= PCI_ECAM_SIZE)
-			do_access(&pci_ecam_ops, w->pci, off, write, len, take(in, len));
+	case 6:
+		fuzz_pci_ecam_any(w->pci, in, write, len);
 		break;
-	}
 	case 7:
 		(void)msix_notify(virtio_pci_msix(d->vp), (uint16_t)take(in, 1));
 		break;
 	}
-}
-
-static uint32_t ecam_read32(struct world *w, unsigned slot, uint32_t reg)
-{
-	uint8_t b[4];
-	pci_ecam_ops.read(w->pci, (uint64_t)slot << 15 | reg, b, 4);
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
 static bool in_ram(const void *p, uint64_t len)
@@ -319,12 +295,12 @@ static void check(struct world *w)
 			trap_if(!in_ram(vq->desc, 16ull * vq->size) || !in_ram(vq->avail, 6 + 2ull * vq->size) ||
 				!in_ram(vq->used, 6 + 8ull * vq->size));
 		}
-		trap_if(ecam_read32(w, (unsigned)d->slot, 0) !=
+		trap_if(fuzz_pci_ecam_read32(w->pci, (unsigned)d->slot, 0) !=
 			(VIRTIO_PCI_VENDOR_ID | (uint32_t)(VIRTIO_PCI_DEVICE_ID_BASE + d->ops.device_id) << 16));
 		trap_if(pci_device_bar_mapped(virtio_pci_pci_device(d->vp), VIRTIO_PCI_BAR) != d->mapped);
 	}
-	trap_if(ecam_read32(w, 0, 0) != 0x0d578086);
-	trap_if(ecam_read32(w, 3, 0) != 0xffffffff);
+	trap_if(fuzz_pci_ecam_read32(w->pci, 0, 0) != 0x0d578086);
+	trap_if(fuzz_pci_ecam_read32(w->pci, 3, 0) != 0xffffffff);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
