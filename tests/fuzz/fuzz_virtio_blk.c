@@ -8,7 +8,7 @@
  *
  * Input: u8 flags (bit 0 read-only disk, bit 1 FLUSH not negotiated →
  * write-through, bit 2 reset the device at the end, bit 3 INDIRECT_DESC),
- * u8 navail, navail u16 heads, QSIZE 16-byte descriptors (addr folded into
+ * u8 navail, navail u16 heads, FUZZ_QSIZE 16-byte descriptors (addr folded into
  * RAM plus a little beyond it), then the image of the buffer area.
  */
 #include <errno.h>
@@ -21,32 +21,26 @@
 #include <unistd.h>
 
 #include "block/blk_backend.h"
-#include "mem/guest_mem.h"
 #include "util/log.h"
 #include "virtio/blk.h"
 
-#define RAM_SIZE 0x20000ull
-#define DESC 0x0ull
+#include "fuzz_guest.h"
+
 #define AVAIL 0x1000ull
 #define USED 0x2000ull
-#define BUF 0x4000ull
-#define QSIZE 16
 #define DISK_SIZE 0x10000ull
 
-static uint8_t *ram;
-static struct guest_mem gm;
+static struct fuzz_guest G;
 static int disk_fd = -1;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void init_once(void)
 {
-	if (ram)
+	if (G.ram)
 		return;
 	log_set_level(LOG_ERROR);
-	ram = aligned_alloc(4096, RAM_SIZE);
-	if (!ram || gm_add_region(&gm, 0, RAM_SIZE, ram, -1))
-		abort();
+	fuzz_guest_init(&G);
 	disk_fd = memfd_create("fuzz-blk", MFD_CLOEXEC);
 	if (disk_fd < 0 || ftruncate(disk_fd, DISK_SIZE))
 		abort();
@@ -57,31 +51,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	init_once();
 	if (size < 2)
 		return 0;
-	uint8_t flags = data[0], navail = data[1] % (QSIZE * 2 + 1);
-	data += 2;
-	size -= 2;
-	memset(ram, 0, RAM_SIZE);
-	uint16_t heads[QSIZE * 2];
-	for (unsigned i = 0; i < navail; i++) {
-		heads[i] = 0;
-		if (size >= 2) {
-			memcpy(&heads[i], data, 2);
-			heads[i] %= QSIZE + 1; /* mostly valid, sometimes out of range */
-			data += 2;
-			size -= 2;
-		}
-	}
-	for (unsigned i = 0; i < QSIZE && size >= 16; i++) {
-		struct virtq_desc d;
-		memcpy(&d, data, 16);
-		d.addr %= RAM_SIZE + 0x100;
-		d.next %= QSIZE + 1;
-		memcpy(ram + DESC + 16 * i, &d, 16);
-		data += 16;
-		size -= 16;
-	}
-	size_t n = size < RAM_SIZE - BUF ? size : RAM_SIZE - BUF;
-	memcpy(ram + BUF, data, n);
+	struct input in = {data, size};
+	uint8_t flags = (uint8_t)take(&in, 1), navail = (uint8_t)(take(&in, 1) % (FUZZ_QSIZE * 2 + 1));
+	uint16_t heads[FUZZ_QSIZE * 2];
+	for (unsigned i = 0; i < navail; i++)
+		heads[i] = fuzz_guest_head(&in);
+	fuzz_guest_load(&G, &in);
 
 	int dup_fd = dup(disk_fd); /* the backend takes over its fd */
 	if (dup_fd < 0)
@@ -91,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		close(dup_fd);
 		return 0;
 	}
-	struct virtio_blk_params p = {be, 1, QSIZE, "fuzz", true};
+	struct virtio_blk_params p = {be, 1, FUZZ_QSIZE, "fuzz", true};
 	const struct virtio_device_ops *ops;
 	void *priv;
 	if (virtio_blk_create(&p, &ops, &priv)) {
@@ -99,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	struct virtio_device vdev;
-	if (virtio_device_init(&vdev, ops, priv, "fuzzblk", &gm)) {
+	if (virtio_device_init(&vdev, ops, priv, "fuzzblk", &G.gm)) {
 		virtio_device_destroy(&vdev);
 		blk_image_close(be);
 		return 0;
@@ -110,18 +85,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!(flags & 8))
 		vdev.driver_features &= ~(1ULL << VIRTQ_F_INDIRECT_DESC);
 	struct virtq *q = &vdev.queues[0];
-	virtq_set_features(q, vdev.driver_features);
-	q->size = QSIZE;
-	q->desc_addr = DESC;
-	q->avail_addr = AVAIL;
-	q->used_addr = USED;
-	if (virtq_enable(q, &gm) == 0 && ops->activate(priv, &vdev) == 0) {
+	fuzz_guest_setq(q, vdev.driver_features, AVAIL, USED);
+	if (virtq_enable(q, &G.gm) == 0 && ops->activate(priv, &vdev) == 0) {
 		int efd = vdev.backend_fds[0];
 		uint16_t idx = 0;
 		for (unsigned i = 0; i < navail; i++) {
-			memcpy(ram + AVAIL + 4 + 2 * (idx % QSIZE), &heads[i], 2);
+			memcpy(G.ram + AVAIL + 4 + 2 * (idx % FUZZ_QSIZE), &heads[i], 2);
 			idx++;
-			memcpy(ram + AVAIL + 2, &idx, 2);
+			memcpy(G.ram + AVAIL + 2, &idx, 2);
 			/* every few requests: let the device run and reap */
 			if ((i & 3) == 3 || i + 1 == navail) {
 				if (ops->process_queue(priv, &vdev, 0) < 0)

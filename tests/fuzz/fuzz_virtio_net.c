@@ -12,7 +12,7 @@
  * Input: u8 flags (bit 0 no MRG_RXBUF, bit 1 no CSUM/TSO, bit 2
  * INDIRECT_DESC, bit 3 deliver an rx frame, bit 4 EVENT_IDX, bit 5 two
  * queue pairs, bit 6 MQ not negotiated), u8 ntx,
- * u8 nrx, u16 rx frame length, then ntx + nrx u16 heads, QSIZE 16-byte
+ * u8 nrx, u16 rx frame length, then ntx + nrx u16 heads, FUZZ_QSIZE 16-byte
  * descriptors (shared by both queues; addr folded into RAM plus a little
  * beyond it), then the image of the buffer area.
  */
@@ -24,12 +24,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "mem/guest_mem.h"
 #include "util/log.h"
 #include "virtio/net.h"
 
-#define RAM_SIZE 0x20000ull
-#define DESC 0x0ull
+#include "fuzz_guest.h"
+
 #define TXAVAIL 0x1000ull
 #define TXUSED 0x1800ull
 #define RXAVAIL 0x2000ull
@@ -38,11 +37,8 @@
 #define CTRLUSED 0x3400ull
 #define RX1AVAIL 0x3800ull
 #define RX1USED 0x3c00ull
-#define BUF 0x4000ull
-#define QSIZE 16
 
-static uint8_t *ram;
-static struct guest_mem gm;
+static struct fuzz_guest G;
 static int sp[2] = {-1, -1}, sp1[2] = {-1, -1}; /* pair 0's and pair 1's "tap" */
 static uint8_t frame[VIRTIO_NET_HDR_LEN + 0x4000];
 
@@ -50,12 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void init_once(void)
 {
-	if (ram)
+	if (G.ram)
 		return;
 	log_set_level(LOG_ERROR);
-	ram = aligned_alloc(4096, RAM_SIZE);
-	if (!ram || gm_add_region(&gm, 0, RAM_SIZE, ram, -1))
-		abort();
+	fuzz_guest_init(&G);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp1))
 		abort();
@@ -73,25 +67,16 @@ static void drain(int fd)
 		;
 }
 
-static void setq(struct virtq *q, uint64_t features, uint64_t avail, uint64_t used)
-{
-	virtq_set_features(q, features);
-	q->size = QSIZE;
-	q->desc_addr = DESC;
-	q->avail_addr = avail;
-	q->used_addr = used;
-}
-
 /* Two-pair device: the heads as control commands, then pair 1's rx kick. */
 static void run_ctrl(struct virtio_device *vdev, uint64_t f, const uint16_t *heads, unsigned n)
 {
 	unsigned cq = (f >> VIRTIO_NET_F_MQ) & 1 ? 4 : 2;
-	setq(&vdev->queues[cq], f, CTRLAVAIL, CTRLUSED);
+	fuzz_guest_setq(&vdev->queues[cq], f, CTRLAVAIL, CTRLUSED);
 	if (cq == 4)
-		setq(&vdev->queues[2], f, RX1AVAIL, RX1USED);
-	if (virtq_enable(&vdev->queues[cq], &gm) || (cq == 4 && virtq_enable(&vdev->queues[2], &gm)))
+		fuzz_guest_setq(&vdev->queues[2], f, RX1AVAIL, RX1USED);
+	if (virtq_enable(&vdev->queues[cq], &G.gm) || (cq == 4 && virtq_enable(&vdev->queues[2], &G.gm)))
 		return;
-	uint16_t *avail = (uint16_t *)(ram + CTRLAVAIL);
+	uint16_t *avail = (uint16_t *)(G.ram + CTRLAVAIL);
 	for (unsigned i = 0; i < n; i++)
 		avail[2 + i] = heads[i];
 	avail[1] = (uint16_t)n;
@@ -112,47 +97,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	init_once();
 	if (size < 5)
 		return 0;
-	uint8_t flags = data[0];
-	unsigned ntx = data[1] % (QSIZE + 1), nrx = data[2] % (QSIZE + 1);
-	uint16_t flen;
-	memcpy(&flen, data + 3, 2);
-	flen %= sizeof(frame) + 1;
-	data += 5;
-	size -= 5;
-	memset(ram, 0, RAM_SIZE);
-	uint16_t txheads[QSIZE], rxheads[QSIZE];
-	for (unsigned i = 0; i < ntx + nrx; i++) {
-		uint16_t h = 0;
-		if (size >= 2) {
-			memcpy(&h, data, 2);
-			h %= QSIZE + 1; /* mostly valid, sometimes out of range */
-			data += 2;
-			size -= 2;
-		}
-		if (i < ntx)
-			txheads[i] = h;
-		else
-			rxheads[i - ntx] = h;
-	}
-	for (unsigned i = 0; i < QSIZE && size >= 16; i++) {
-		struct virtq_desc d;
-		memcpy(&d, data, 16);
-		d.addr %= RAM_SIZE + 0x100;
-		d.next %= QSIZE + 1;
-		memcpy(ram + DESC + 16 * i, &d, 16);
-		data += 16;
-		size -= 16;
-	}
-	size_t n = size < RAM_SIZE - BUF ? size : RAM_SIZE - BUF;
-	memcpy(ram + BUF, data, n);
+	struct input in = {data, size};
+	uint8_t flags = (uint8_t)take(&in, 1);
+	unsigned ntx = (unsigned)(take(&in, 1) % (FUZZ_QSIZE + 1)), nrx = (unsigned)(take(&in, 1) % (FUZZ_QSIZE + 1));
+	uint16_t flen = (uint16_t)(take(&in, 2) % (sizeof(frame) + 1));
+	uint16_t txheads[FUZZ_QSIZE], rxheads[FUZZ_QSIZE];
+	for (unsigned i = 0; i < ntx; i++)
+		txheads[i] = fuzz_guest_head(&in);
+	for (unsigned i = 0; i < nrx; i++)
+		rxheads[i] = fuzz_guest_head(&in);
+	fuzz_guest_load(&G, &in);
 
-	struct virtio_net_params p = {.tap_fds = {sp[0], sp1[0]}, .nr_pairs = flags & 32 ? 2 : 1, .mac = {0x52, 0x54, 0, 0, 0, 1}, .mtu = 1500, .queue_size = QSIZE};
+	struct virtio_net_params p = {.tap_fds = {sp[0], sp1[0]}, .nr_pairs = flags & 32 ? 2 : 1, .mac = {0x52, 0x54, 0, 0, 0, 1}, .mtu = 1500, .queue_size = FUZZ_QSIZE};
 	const struct virtio_device_ops *ops;
 	void *priv;
 	if (virtio_net_create(&p, &ops, &priv))
 		return 0;
 	struct virtio_device vdev;
-	if (virtio_device_init(&vdev, ops, priv, "fuzznet", &gm)) {
+	if (virtio_device_init(&vdev, ops, priv, "fuzznet", &G.gm)) {
 		virtio_device_destroy(&vdev);
 		return 0;
 	}
@@ -168,13 +130,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (flags & 64)
 		f &= ~(1ULL << VIRTIO_NET_F_MQ);
 	vdev.driver_features = f;
-	setq(&vdev.queues[0], f, RXAVAIL, RXUSED);
-	setq(&vdev.queues[1], f, TXAVAIL, TXUSED);
-	if (virtq_enable(&vdev.queues[0], &gm) == 0 && virtq_enable(&vdev.queues[1], &gm) == 0) {
+	fuzz_guest_setq(&vdev.queues[0], f, RXAVAIL, RXUSED);
+	fuzz_guest_setq(&vdev.queues[1], f, TXAVAIL, TXUSED);
+	if (virtq_enable(&vdev.queues[0], &G.gm) == 0 && virtq_enable(&vdev.queues[1], &G.gm) == 0) {
 		if (flags & 32)
 			run_ctrl(&vdev, f, txheads, ntx);
 		/* tx */
-		uint16_t *avail = (uint16_t *)(ram + TXAVAIL);
+		uint16_t *avail = (uint16_t *)(G.ram + TXAVAIL);
 		for (unsigned i = 0; i < ntx; i++)
 			avail[2 + i] = txheads[i];
 		avail[1] = (uint16_t)ntx;
@@ -184,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (flags & 8) {
 			(void)!write(sp[1], frame, flen);
 			(void)!ops->backend_event(priv, &vdev, sp[0]);
-			avail = (uint16_t *)(ram + RXAVAIL);
+			avail = (uint16_t *)(G.ram + RXAVAIL);
 			for (unsigned i = 0; i < nrx; i++)
 				avail[2 + i] = rxheads[i];
 			avail[1] = (uint16_t)nrx;
