@@ -638,7 +638,7 @@ static void log_triple_fault_tables(struct vm *vm)
 			 (unsigned long long)X86_PML4_ADDR, n, n ? " (the guest's, a device's or the host's write)" : "");
 }
 
-static int vm_start_and_wait(struct vm *vm)
+int vm_control_signalfd(void)
 {
 	sigset_t set;
 	sigemptyset(&set);
@@ -646,11 +646,16 @@ static int vm_start_and_wait(struct vm *vm)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGPIPE);
-	/* Block these in every thread (vCPU threads inherit the mask); the
-	 * control loop reads them from a signalfd. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	sigdelset(&set, SIGPIPE);
-	int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+static int vm_start_and_wait(struct vm *vm)
+{
+	/* Blocked in every thread (vCPU threads inherit the mask); the control
+	 * loop reads them from the signalfd. */
+	int sigfd = vm_control_signalfd();
 	if (sigfd < 0 || vcpu_signals_init()) {
 		log_error("cannot set up signal handling: %s", strerror(errno));
 		return VM_EXIT_FATAL;

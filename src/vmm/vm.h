@@ -18,6 +18,11 @@ enum vm_exit_code { VM_EXIT_OK = 0, VM_EXIT_FATAL = 1, VM_EXIT_SETUP = 2 };
 /* Build and run the VM described by cfg. Errors are logged (one line). */
 int vm_run(const struct vm_config *cfg);
 
+/* Blocks SIGINT, SIGTERM, SIGHUP and SIGPIPE in the calling thread (threads
+ * it starts afterwards inherit the mask) and returns a signalfd for the
+ * first three, for a control loop to read; -1 (errno set) on failure. */
+int vm_control_signalfd(void);
+
 /* The same, controlled through the API (vmm/vmm.c). The control loop also
  * watches hooks->api_efd and calls api_ready(ctx, vm) when it is readable;
  * booted(ctx, vm) runs on every boot (reboots too) once the vCPUs started.

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,19 +357,11 @@ int vmm_main(const struct vm_config *cli)
 	pthread_cond_init(&m->cond, NULL);
 	pthread_mutex_init(&m->post_lock, NULL);
 	m->be = (struct api_backend){be_state, be_execute, m, config_host_mem_limit()};
-	/* Block the control signals before any thread starts (they inherit
-	 * the mask); the control loops read them from signalfds. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sigdelset(&set, SIGPIPE);
 	int code = VM_EXIT_SETUP;
 	struct api_server *srv = NULL;
-	int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	/* Block the control signals before any thread starts (they inherit
+	 * the mask); the control loops read them from signalfds. */
+	int sigfd = vm_control_signalfd();
 	int epfd = epoll_create1(EPOLL_CLOEXEC);
 	m->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	int lfd = listen_socket(cli);
