@@ -152,6 +152,32 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=multi -smp "$cpus" -cpu qemu64,+svm,+
 	-virtfs "local,path=$ctl,mount_tag=ctl,security_model=none"
 	"${qemu_extra[@]}")
 
+# watch_console: copies the emulated host's console to stdout. When its own
+# kernel fails — an oops, a BUG, a panic, or a CPU stuck for 100 s or more
+# (seen once: "soft lockup - CPU#0 stuck" in nimbus's context, for 20 min) —
+# it records why in ctl/error and stops QEMU, so the run ends with 125 at once
+# instead of at the timeout. Lines from nested guests never start with the
+# kernel's "[ seconds]" stamp here (tests keep guest output in files and the
+# runner indents what it shows), so they cannot trigger this.
+watch_console() {
+	local line secs
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		case $line in
+		'['*'] watchdog: BUG: soft lockup'*)
+			secs=${line##*stuck for }
+			secs=${secs%%s!*}
+			case $secs in ''|*[!0-9]*) continue ;; esac
+			[ "$secs" -ge 100 ] || continue
+			;;
+		'['*'] Kernel panic'* | '['*'] Oops'* | '['*'] BUG:'* | '['*'] general protection fault'*) ;;
+		*) continue ;;
+		esac
+		[ -s "$ctl/error" ] || echo "the emulated host's kernel failed: ${line#*] }" >"$ctl/error"
+		[ -s "$ctl/qemu.pid" ] && kill "$(cat "$ctl/qemu.pid")" 2>/dev/null
+	done
+}
+
 start=$(date +%s)
 if [ "$interactive" = 1 ]; then
 	# A background job's stdin is /dev/null unless redirected explicitly.
@@ -159,7 +185,9 @@ if [ "$interactive" = 1 ]; then
 	"${qemu[@]}" <&3 3<&- &
 	exec 3<&-
 else
-	"${qemu[@]}" < /dev/null &
+	exec 4> >(watch_console)
+	console_pid=$!
+	"${qemu[@]}" -pidfile "$ctl/qemu.pid" </dev/null >&4 4>&- &
 fi
 qpid=$!
 timed_out=0
@@ -171,12 +199,16 @@ if [ "$timeout_s" -gt 0 ]; then
 		wait $spid
 		touch "$ctl/timed-out"
 		kill "$qpid" 2>/dev/null
-	) &
+	) 4>&- &
 	wpid=$!
 fi
 qrc=0
 wait "$qpid" || qrc=$?
 qpid=""
+if [ "$interactive" = 0 ]; then
+	exec 4>&- # the watcher sees the end of the console and finishes printing it
+	wait "$console_pid" 2>/dev/null || true
+fi
 if [ "$timeout_s" -gt 0 ]; then
 	kill "$wpid" 2>/dev/null || true
 	wait "$wpid" 2>/dev/null || true
