@@ -7,6 +7,6 @@
 # about 0.7M exits in all, most of them the port and MMIO floods). Run with -vv so the debug-level "unclaimed" lines are
 # on: the log must stay bounded anyway (rate limiting).
 . "$(dirname "$0")/lib.sh"
-mal_run storm 600 -vv --cmdline "mal_storm=${NIMBUS_MAL_STORM:-65536}"
+mal_run storm 200 -vv --cmdline "mal_storm=${NIMBUS_MAL_STORM:-65536}"
 mal_expect storm 60
 pass "$(mal_summary)"

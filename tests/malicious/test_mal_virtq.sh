@@ -5,6 +5,6 @@
 # common-config storm. Every attack must give DEVICE_NEEDS_RESET (or be
 # refused) and the device must work again after a reset.
 . "$(dirname "$0")/lib.sh"
-mal_run virtq 300 -v
+mal_run virtq 200 -v
 mal_expect virtq 40
 pass "$(mal_summary)"
