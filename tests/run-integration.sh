@@ -22,10 +22,23 @@ if [ "${1:-}" = "--inside" ]; then
 	for t in "${tests[@]}"; do
 		start=$(date +%s)
 		# A hung test must not hang the suite: it fails after NIMBUS_TEST_TIMEOUT s.
-		if timeout -k 10 "${NIMBUS_TEST_TIMEOUT:-900}" bash "$t" >"$BUILD/itest-$(basename "$t" .sh).out" 2>&1; then r=PASS; else r=FAIL; fi
-		line="$r $(basename "$t" .sh) ($(( $(date +%s) - start )) s)"
+		name=$(basename "$t" .sh)
+		trc=0
+		timeout -k 10 "${NIMBUS_TEST_TIMEOUT:-900}" bash "$t" >"$BUILD/itest-$name.out" 2>&1 || trc=$?
+		r=PASS
+		[ $trc = 0 ] || r=FAIL
+		if [ $trc = 124 ] || [ $trc = 137 ]; then
+			# Killed at the time limit: its own fail() never ran, so show where it was.
+			work=${NIMBUS_TEST_WORK:-${TMPDIR:-/tmp}/nimbus-itest}/$name
+			for f in serial.log nimbus.log; do
+				[ -f "$work/$f" ] || continue
+				echo "---- $f when the time ran out (last 15 lines) ----"
+				tail -n 15 "$work/$f"
+			done >>"$BUILD/itest-$name.out" 2>&1
+		fi
+		line="$r $name ($(( $(date +%s) - start )) s)"
 		echo "$line" | tee -a "$RESULTS.part"
-		[ $r = PASS ] || sed 's/^/    /' "$BUILD/itest-$(basename "$t" .sh).out" | tail -n 40
+		[ $r = PASS ] || sed 's/^/    /' "$BUILD/itest-$name.out" | tail -n 40
 	done
 	exit 0
 fi
