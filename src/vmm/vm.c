@@ -630,12 +630,18 @@ static void control_loop(struct vm *vm, int sigfd)
  * guest that never reloads CR3 (the malicious test guests) must have them. */
 static void log_triple_fault_tables(struct vm *vm)
 {
-	int n = x86_boot_tables_changed(&vm->mem);
+	struct x86_table_diff d;
+	int n = x86_boot_tables_changed(&vm->mem, &d);
 	if (n < 0)
 		log_warn("boot page tables at 0x%llx: unreadable", (unsigned long long)X86_PML4_ADDR);
+	else if (n == 0)
+		log_warn("boot page tables at 0x%llx: intact (all 3072 entries as nimbus wrote them, A/D bits aside)",
+			 (unsigned long long)X86_PML4_ADDR);
 	else
-		log_warn("boot page tables at 0x%llx: %d of 3072 entries differ from those nimbus wrote%s",
-			 (unsigned long long)X86_PML4_ADDR, n, n ? " (the guest's, a device's or the host's write)" : "");
+		log_warn("boot page tables at 0x%llx: %d of 3072 entries differ from those nimbus wrote (the guest's, a "
+			 "device's or the host's write); the first is entry %u: 0x%llx, not 0x%llx",
+			 (unsigned long long)X86_PML4_ADDR, n, d.index, (unsigned long long)d.have,
+			 (unsigned long long)d.want);
 }
 
 int vm_control_signalfd(void)

@@ -31,6 +31,7 @@ struct vmm {
 	int efd;
 	/* the request slot */
 	bool has_req, taken, done, deferred;
+	bool closing; /* the control thread has left its loop: refuse requests */
 	enum api_op op;
 	struct vm_config *new_cfg;
 	struct api_response *resp;
@@ -59,12 +60,42 @@ static enum api_vm_state be_state(void *ctx)
 	return st;
 }
 
+static void refuse_closing(struct vm_config *cfg, struct api_response *resp)
+{
+	if (cfg) {
+		config_free(cfg);
+		free(cfg);
+	}
+	api_respond_text(resp, 503, "nimbus is shutting down");
+}
+
+/* Control thread, leaving: from now on requests are refused at once, and one
+ * that was posted but never processed is answered here. Without this its API
+ * thread would wait for ever, and MHD_stop_daemon for that thread. */
+static void stop_taking_requests(struct vmm *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->closing = true;
+	if (m->has_req && !m->done) {
+		refuse_closing(m->taken ? NULL : m->new_cfg, m->resp);
+		m->done = true;
+		pthread_cond_broadcast(&m->cond);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
 /* API connection thread: hand the request to the control thread, wait. */
 static void be_execute(void *ctx, enum api_op op, struct vm_config *cfg, struct api_response *resp)
 {
 	struct vmm *m = ctx;
 	pthread_mutex_lock(&m->post_lock);
 	pthread_mutex_lock(&m->lock);
+	if (m->closing) {
+		pthread_mutex_unlock(&m->lock);
+		pthread_mutex_unlock(&m->post_lock);
+		refuse_closing(cfg, resp);
+		return;
+	}
 	m->op = op;
 	m->new_cfg = cfg;
 	m->resp = resp;
@@ -402,9 +433,11 @@ int vmm_main(const struct vm_config *cli)
 			m->quit = true;
 		}
 	}
+	stop_taking_requests(m);
 	/* Let a vmm.shutdown answer reach its client before the server goes. */
 	usleep(100 * 1000);
 out:
+	stop_taking_requests(m);
 	api_server_stop(srv);
 	if (cli->api_socket_path && !cli->api_socket_fd)
 		unlink(cli->api_socket_path);

@@ -56,7 +56,7 @@ static void test_identity_map_first_4g(void **state)
 	const uint64_t probes[] = {0, 0x1234, 0x200000, 0x3fffffff, 0x40000000, 0xC0000000, 0xFEE00000, 0xFFFFFFFF};
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
 		assert_int_equal(translate(&gm, probes[i]), probes[i]);
-	assert_int_equal(x86_boot_tables_changed(&gm), 0);
+	assert_int_equal(x86_boot_tables_changed(&gm, NULL), 0);
 	free(buf);
 }
 
@@ -72,7 +72,13 @@ static void test_changed_entries_counted(void **state)
 	assert_int_equal(gm_write(&gm, X86_PD_ADDR + 8 * 700, &junk, sizeof(junk)), 0); /* a PDE */
 	uint8_t one = 0xff; /* one byte of the last entry */
 	assert_int_equal(gm_write(&gm, X86_PML4_ADDR + 6 * 4096 - 1, &one, 1), 0);
-	assert_int_equal(x86_boot_tables_changed(&gm), 3);
+	uint64_t walked = read_u64(&gm, X86_PD_ADDR) | 0x60; /* accessed + dirty: not a change */
+	assert_int_equal(gm_write(&gm, X86_PD_ADDR, &walked, sizeof(walked)), 0);
+	struct x86_table_diff d;
+	assert_int_equal(x86_boot_tables_changed(&gm, &d), 3);
+	assert_int_equal(d.index, 0);
+	assert_true(d.have == junk);
+	assert_true(d.want == (X86_PDPT_ADDR | 0x3));
 	free(buf);
 }
 
@@ -86,7 +92,7 @@ static void test_pvh_writes_no_tables(void **state)
 	fake_mem(&gm, RAM, &buf);
 	assert_int_equal(x86_write_boot_tables(&gm, X86_ENTRY_PVH), 0);
 	assert_int_equal(read_u64(&gm, X86_PML4_ADDR), 0);
-	assert_int_equal(x86_boot_tables_changed(&gm), 4 + 2048 + 1);
+	assert_int_equal(x86_boot_tables_changed(&gm, NULL), 4 + 2048 + 1);
 	free(buf);
 }
 
@@ -98,7 +104,7 @@ static void test_tables_outside_memory(void **state)
 	void *buf;
 	fake_mem(&gm, 0x9000, &buf);
 	assert_true(x86_write_boot_tables(&gm, X86_ENTRY_LINUX64) < 0);
-	assert_true(x86_boot_tables_changed(&gm) < 0);
+	assert_true(x86_boot_tables_changed(&gm, NULL) < 0);
 	free(buf);
 }
 

@@ -31,6 +31,7 @@
 
 #define PTE_PRESENT_RW 0x3ULL
 #define PDE_2M 0x83ULL
+#define PTE_ACCESSED_DIRTY 0x60ULL /* set by the CPU's page walks */
 
 static uint64_t gdt_entry(uint16_t flags, uint32_t base, uint32_t limit)
 {
@@ -69,7 +70,7 @@ int x86_write_boot_tables(const struct guest_mem *gm, enum x86_entry_mode mode)
 	return gm_write(gm, X86_PML4_ADDR, tables, sizeof(tables));
 }
 
-int x86_boot_tables_changed(const struct guest_mem *gm)
+int x86_boot_tables_changed(const struct guest_mem *gm, struct x86_table_diff *first)
 {
 	static uint64_t want[BOOT_PT_ENTRIES], have[BOOT_PT_ENTRIES];
 	boot_page_tables(want);
@@ -77,8 +78,12 @@ int x86_boot_tables_changed(const struct guest_mem *gm)
 	if (rc)
 		return rc;
 	int n = 0;
-	for (int i = 0; i < BOOT_PT_ENTRIES; i++)
-		n += want[i] != have[i];
+	for (unsigned i = 0; i < BOOT_PT_ENTRIES; i++) {
+		if ((want[i] & ~PTE_ACCESSED_DIRTY) == (have[i] & ~PTE_ACCESSED_DIRTY))
+			continue;
+		if (n++ == 0 && first)
+			*first = (struct x86_table_diff){i, want[i], have[i]};
+	}
 	return n;
 }
 
