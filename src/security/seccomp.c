@@ -374,6 +374,17 @@ static size_t put_uint(char *buf, size_t n, size_t cap, unsigned long v)
 	return n;
 }
 
+/* System call names for the SIGSYS message, resolved once at start-up
+ * (libseccomp's lookup allocates, which a signal handler must not do). */
+#define SYSCALL_NAMES 512
+static char *g_syscall_names[SYSCALL_NAMES];
+
+static void resolve_syscall_names(void)
+{
+	for (int nr = 0; nr < SYSCALL_NAMES; nr++)
+		g_syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+}
+
 /* SIGSYS from SECCOMP_RET_TRAP: async-signal-safe (write, _exit only). */
 static void sigsys_handler(int sig, siginfo_t *si, void *uc)
 {
@@ -385,7 +396,13 @@ static void sigsys_handler(int sig, siginfo_t *si, void *uc)
 	n = put_str(buf, n, cap, " (");
 	n = put_str(buf, n, cap, t_kind ? t_kind : "?");
 	n = put_str(buf, n, cap, " filter) made a forbidden system call ");
-	n = put_uint(buf, n, cap, (unsigned long)(unsigned)si->si_syscall);
+	unsigned nr = (unsigned)si->si_syscall;
+	n = put_uint(buf, n, cap, nr);
+	if (nr < SYSCALL_NAMES && g_syscall_names[nr]) {
+		n = put_str(buf, n, cap, " (");
+		n = put_str(buf, n, cap, g_syscall_names[nr]);
+		n = put_str(buf, n, cap, ")");
+	}
 	n = put_str(buf, n, cap, "; killing nimbus (--seccomp log finds missing calls)");
 	buf[n++] = '\n';
 	int fd = log_fd();
@@ -418,6 +435,7 @@ int thread_filter_init(enum thread_filter_mode mode)
 	 * filter forbids the probing calls. */
 	if (seccomp_api_get() < 1)
 		return -ENOSYS;
+	resolve_syscall_names();
 probe:;
 	/* A comma-separated list of kind names. */
 	const char *p = getenv("NIMBUS_SECCOMP_PROBE");

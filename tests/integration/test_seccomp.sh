@@ -12,7 +12,7 @@
 #  2. NIMBUS_SECCOMP_PROBE=<kind> for each kind (vmm, vcpu, virtio,
 #     api-listen, api-conn): that thread makes a forbidden call right after
 #     its filter is on → nimbus exits 1 and its log says
-#     "seccomp: thread T (<kind> filter) made a forbidden system call 135".
+#     "seccomp: thread T (<kind> filter) made a forbidden system call 135 (personality)".
 #  3. --seccomp false with all five probes: nothing is denied, no thread has
 #     a filter, the API answers, SIGTERM → exit 0.
 #  4. --seccomp log with all five probes: filters on, the probes are allowed
@@ -136,10 +136,10 @@ for kind in $KINDS; do
 	RC=0
 	wait $pid || RC=$?
 	[ "$RC" = 1 ] || fail "probe $kind: exit code $RC, expected 1"
-	grep -qE "seccomp: thread [^ ]+ \($kind filter\) made a forbidden system call 135;" "$log" ||
+	grep -qE "seccomp: thread [^ ]+ \($kind filter\) made a forbidden system call 135 \(personality\);" "$log" ||
 		fail "probe $kind: no clear seccomp line in the log: $(tail -2 "$log")"
 	grep -q "was allowed" "$log" && fail "probe $kind: the call was allowed"
-	echo "probe $kind: $(grep -o 'seccomp: thread.*call 135' "$log")"
+	echo "probe $kind: $(grep -o 'seccomp: thread.*call 135 (personality)' "$log")"
 done
 
 # ---- 3. --seccomp false: no filters, the probes' calls are allowed ----
