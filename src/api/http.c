@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 struct api_server {
 	struct MHD_Daemon *daemon;
 	const struct api_backend *be;
+	atomic_bool listener_filtered; /* the listening thread's filter is on */
 };
 
 /* Per request. */
@@ -81,13 +84,42 @@ static void enter_filter(enum thread_filter_kind kind, const char *name)
 }
 
 /* On the listening thread, before it starts the connection's thread: the
- * listener's filter goes on at its first connection (nothing reached it
- * before), and connection threads start under it. */
+ * listener's filter goes on at its first connection, which is nimbus's own
+ * (wake_listener), and connection threads start under it. */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 			  enum MHD_ConnectionNotificationCode code)
 {
-	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+	struct api_server *srv = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		enter_filter(THREAD_FILTER_API_LISTEN, "api-listen");
+		atomic_store(&srv->listener_filtered, true);
+	}
+}
+
+/* libmicrohttpd runs no code of ours on its listening thread before a
+ * connection arrives: connect once (and hang up) so that thread installs its
+ * filter now, not when the first client comes. Waits up to 2 s for it. */
+static void wake_listener(struct api_server *srv, int listen_fd)
+{
+	struct sockaddr_un a;
+	socklen_t len = sizeof(a);
+	memset(&a, 0, sizeof(a));
+	if (getsockname(listen_fd, (struct sockaddr *)&a, &len) < 0 || a.sun_family != AF_UNIX ||
+	    len <= offsetof(struct sockaddr_un, sun_path)) {
+		log_warn("api: cannot find the API socket's address; its listening thread gets its filter at the first connection");
+		return;
+	}
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&a, len) < 0) {
+		log_warn("api: cannot connect to the API socket (%s); its listening thread gets its filter at the first "
+			 "connection", strerror(errno));
+		if (s >= 0)
+			close(s);
+		return;
+	}
+	for (int i = 0; i < 2000 && !atomic_load(&srv->listener_filtered); i++)
+		usleep(1000);
+	close(s);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -182,6 +214,7 @@ int api_server_start(int listen_fd, const struct api_backend *be, struct api_ser
 		free(srv);
 		return -EIO;
 	}
+	wake_listener(srv, listen_fd);
 	*out = srv;
 	return 0;
 }
