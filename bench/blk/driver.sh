@@ -14,7 +14,7 @@ I=$BUILD/bench-blk/initrd.img
 	--disk "path=$img" </dev/null >/dev/null 2>&1
 rm -f "$img"
 truncate -s $((MIB + 16))M "$img"
-timeout 1200 qemu-system-x86_64 -M microvm,pcie=on,rtc=on -accel kvm -cpu host -m 512M -smp 1 \
+timeout 1200 qemu-system-x86_64 -M q35 -accel kvm -cpu host -m 512M -smp 1 \
 	-kernel "$K" -initrd "$I" -append "console=ttyS0 reboot=t panic=1" -nodefaults -no-user-config \
 	-display none -no-reboot -serial "file:$W/qemu.log" \
 	-drive "id=d0,file=$img,format=raw,if=none,cache=writeback,aio=threads" \

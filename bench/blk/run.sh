@@ -1,10 +1,12 @@
 #!/bin/bash
 # bench/blk/run.sh [MIB] — virtio-blk throughput: in-guest sequential read
 # and write MiB/s (1 MiB blocks) and 4 KiB random read/write IOPS, all with
-# O_DIRECT in the guest, on nimbus and on QEMU -M microvm (virtio-blk-pci,
+# O_DIRECT in the guest, on nimbus and on QEMU -M q35 (virtio-blk-pci,
 # cache=writeback, aio=threads) with the same image in the same run, and
 # the host running the same tool on the image file (O_DIRECT where the
 # filesystem allows it). Prints each result and the ratios.
+# (QEMU 10's -M microvm gave its guest an empty DSDT here (no PCI, /init never printed), so the PCI peer is -M q35;
+# the device model is the same virtio-blk-pci.)
 # Inside the emulated KVM host (no fast /dev/kvm) the absolute numbers are
 # those of a TCG-emulated machine: compare ratios only.
 . "$(dirname "$0")/../lib.sh"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench/boot/run.sh [RUNS] — boot-time and memory-overhead benchmark of nimbus
-# against QEMU microvm (same kernel, initramfs, command line, same run).
+# against QEMU microvm with acpi=off, its lightest form (same kernel, initramfs, command line, same run).
 # Runs on the host's KVM or inside the emulated KVM host (scripts/pick-kvm.sh
 # decides and says which); prints medians and ratios.
 set -eu

@@ -35,7 +35,7 @@ run_one() {
 
 run_one nimbus "$BUILD/nimbus" --kernel "$K" --initramfs "$I" --memory size=512M \
 	--serial "file=$W/nimbus-serial.log" --net tap=tapb,mac=52:54:00:00:00:02
-run_one qemu qemu-system-x86_64 -M microvm,pcie=on,rtc=on -accel kvm -cpu host -m 512M -smp 1 \
+run_one qemu qemu-system-x86_64 -M q35 -accel kvm -cpu host -m 512M -smp 1 \
 	-kernel "$K" -initrd "$I" -append "console=ttyS0 reboot=t panic=1" -nodefaults -no-user-config \
 	-display none -no-reboot -serial "file:$W/qemu-serial.log" \
 	-netdev tap,id=n0,ifname=tapb,script=no,downscript=no,vhost=off \

@@ -2,8 +2,8 @@
 # bench/net/run.sh [MIB] — virtio-net TCP throughput, guest->host and
 # host->guest, MIB MiB each way (default 64) with busybox nc in the guest
 # (dd from /dev/zero into nc; nc into /dev/null) and server.py on the host
-# end of a tap in a network namespace. nimbus and QEMU -M microvm
-# (virtio-net-pci, tap, vhost=off) in the same run, one after the other,
+# end of a tap in a network namespace. nimbus and QEMU -M q35
+# (virtio-net-pci, tap, vhost=off; QEMU 10's -M microvm gave its guest an empty DSDT here (no PCI, /init never printed), so the PCI peer is -M q35) in the same run, one after the other,
 # each on a fresh tap of the same kind; prints MiB/s and the ratios.
 # Inside the emulated KVM host (no fast /dev/kvm) the absolute numbers are
 # those of a TCG-emulated machine: compare ratios only.
