@@ -6,7 +6,7 @@
 # 400), NBIN (nimbus binary), NK/NI (kernel/initrd), NCMD (guest command line), NEXTRA (more nimbus
 # options). See docs/harness.md, "Open problem".
 set -u
-VMM=$1 N=${2:-5} MIB=${3:-16}
+VMM=$1 N=${2:-5} MIB=${3:-64} # MIB: what the guest's script sends (bench/net/run.sh MIB built it)
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 B=$REPO/build
 K=${NK:-$B/guest/vmlinux} I=${NI:-$B/bench-net/initrd.img}
