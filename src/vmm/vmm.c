@@ -433,7 +433,6 @@ int vmm_main(const struct vm_config *cli)
 			m->quit = true;
 		}
 	}
-	stop_taking_requests(m);
 	/* Let a vmm.shutdown answer reach its client before the server goes. */
 	usleep(100 * 1000);
 out:

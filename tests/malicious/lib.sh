@@ -68,14 +68,19 @@ mal_poll_api() {
 	done
 }
 
-# mal_expect NAME MAX_LINES_PER_SECOND: the standard host-side checks.
-mal_expect() {
-	local name=$1 rate=$2
+# mal_no_sanitizer_report: fail on any ASan/UBSan/LSan output of nimbus.
+mal_no_sanitizer_report() {
 	if [ -s "$WORK/stderr.log" ] && grep -qE "Sanitizer|runtime error|LeakSanitizer|SUMMARY:" "$WORK/stderr.log"; then
 		echo "---- sanitizer output ----" >&2
 		head -n 40 "$WORK/stderr.log" >&2
 		fail "sanitizer report (see $RESULT_DIR/stderr.log)"
 	fi
+}
+
+# mal_expect NAME MAX_LINES_PER_SECOND: the standard host-side checks.
+mal_expect() {
+	local name=$1 rate=$2
+	mal_no_sanitizer_report
 	[ "$RC" != 124 ] || fail "nimbus did not finish in time (hang?)"
 	expect_rc 0
 	grep -q "MAL-EXCEPTION" "$WORK/serial.log" 2>/dev/null && fail "the guest itself faulted"
