@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "arch/x86/cpuid.h"
 #include "arch/x86/layout.h"
 #include "util/log.h"
 
@@ -64,6 +65,8 @@ static int kvm_get_supported_cpuid(struct kvm_vm *vm, char *err, size_t errlen)
 	vm->supported->nent = KVM_CPUID_MAX_ENTRIES;
 	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->supported) < 0)
 		return fail(err, errlen, -errno, "%s failed: %s", "KVM_GET_SUPPORTED_CPUID");
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		cpuid_add_tsc_deadline(vm->supported);
 	return 0;
 }
 

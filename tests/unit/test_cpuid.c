@@ -281,6 +281,27 @@ static void test_no_entries(void **state)
 	assert_int_equal(c.nent, 0);
 }
 
+/* The TSC-deadline bit is added to leaf 1 only, nothing else changes, and
+ * both templates keep it. */
+static void test_tsc_deadline(void **state)
+{
+	(void)state;
+	struct kvm_cpuid2 *c = make_cpuid();
+	struct kvm_cpuid2 *before = make_cpuid();
+	assert_false(c->entries[I_L1].ecx & BIT(24));
+	cpuid_add_tsc_deadline(c);
+	assert_int_equal(c->entries[I_L1].ecx, before->entries[I_L1].ecx | BIT(24));
+	c->entries[I_L1].ecx = before->entries[I_L1].ecx;
+	assert_memory_equal(c, before, sizeof(*c) + NENT * sizeof(c->entries[0]));
+	for (int t = CPU_TEMPLATE_DEFAULT; t <= CPU_TEMPLATE_HOST; t++) {
+		cpuid_add_tsc_deadline(c);
+		cpuid_prepare(c, 0, 1, (enum cpu_template)t);
+		assert_true(c->entries[I_L1].ecx & BIT(24));
+	}
+	free(c);
+	free(before);
+}
+
 static void test_template_parse(void **state)
 {
 	enum cpu_template t = (enum cpu_template)42;
@@ -308,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_amd_topology),
 		cmocka_unit_test(test_leaf4_cores),
 		cmocka_unit_test(test_no_entries),
+		cmocka_unit_test(test_tsc_deadline),
 		cmocka_unit_test(test_template_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #define F1_ECX_FMA (1U << 12)
 #define F1_ECX_CX16 (1U << 13)
 #define F1_ECX_PDCM (1U << 15)
+#define F1_ECX_TSC_DEADLINE (1U << 24)
 #define F1_ECX_XSAVE (1U << 26)
 #define F1_ECX_OSXSAVE (1U << 27)
 #define F1_ECX_AVX (1U << 28)
@@ -121,6 +122,13 @@ static void set_topology(struct kvm_cpuid_entry2 *e, unsigned cpu, unsigned ncpu
 	default:
 		break;
 	}
+}
+
+void cpuid_add_tsc_deadline(struct kvm_cpuid2 *c)
+{
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 1)
+			c->entries[i].ecx |= F1_ECX_TSC_DEADLINE;
 }
 
 void cpuid_prepare(struct kvm_cpuid2 *c, unsigned cpu_index, unsigned ncpus, enum cpu_template t)

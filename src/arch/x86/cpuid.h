@@ -21,6 +21,13 @@ enum cpu_template { CPU_TEMPLATE_DEFAULT = 0, CPU_TEMPLATE_HOST };
 __attribute__((warn_unused_result)) int cpu_template_parse(const char *name, enum cpu_template *out);
 const char *cpu_template_name(enum cpu_template t);
 
+/* Set the TSC-deadline timer bit (leaf 1, ECX 24) in a supported set. KVM
+ * emulates that timer mode when KVM_CAP_TSC_DEADLINE_TIMER is present but
+ * leaves the bit out of KVM_GET_SUPPORTED_CPUID: userspace sets it (KVM API
+ * documentation). Without it Linux guests run the local APIC timer in
+ * one-shot mode and must calibrate it. */
+void cpuid_add_tsc_deadline(struct kvm_cpuid2 *c);
+
 /* Rewrite `c` (a copy of the supported set) in place for vCPU `cpu_index`
  * of `ncpus`: APIC IDs and topology, the hypervisor bit, and the template's
  * masks. */
