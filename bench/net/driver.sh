@@ -7,6 +7,7 @@ set -u
 BUILD=$1
 MIB=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/common.sh"
 W=${TMPDIR:-/tmp}/nimbus-bench-net
 rm -rf "$W"
 mkdir -p "$W"
@@ -17,29 +18,22 @@ ip netns add "$NS" || { echo "bench/net: cannot create a network namespace" >&2;
 trap 'ip netns del "$NS" 2>/dev/null' EXIT
 ip netns exec "$NS" ip link set lo up
 
-# run_one LABEL CMD... : tap up, server, VMM (the guest powers off at the end)
+# run_one VMM: tap up, server, VMM (the guest powers off at the end)
 run_one() {
 	local label=$1
-	shift
-	ip netns exec "$NS" ip tuntap add dev tapb mode tap vnet_hdr
-	ip netns exec "$NS" ip addr add 10.0.0.1/24 dev tapb
-	ip netns exec "$NS" ip link set tapb up
+	net_tap_up "$NS"
 	ip netns exec "$NS" python3 "$HERE/server.py" "$MIB" "$label" >"$W/$label-host.log" 2>&1 &
 	local srv=$!
-	timeout 1500 ip netns exec "$NS" "$@" </dev/null >"$W/$label-vmm.log" 2>&1
+	net_vmm_cmd "$label" "$K" "$I" "$W/$label-serial.log" 512M
+	timeout 1500 ip netns exec "$NS" "${VMM_CMD[@]}" </dev/null >"$W/$label-vmm.log" 2>&1
 	sleep 1
 	kill "$srv" 2>/dev/null
 	wait "$srv" 2>/dev/null
-	ip netns exec "$NS" ip link del tapb
+	net_tap_down "$NS"
 }
 
-run_one nimbus "$BUILD/nimbus" --kernel "$K" --initramfs "$I" --memory size=512M \
-	--serial "file=$W/nimbus-serial.log" --net tap=tapb,mac=52:54:00:00:00:02
-run_one qemu qemu-system-x86_64 -M q35 -accel kvm -cpu host -m 512M -smp 1 \
-	-kernel "$K" -initrd "$I" -append "console=ttyS0 reboot=t panic=1" -nodefaults -no-user-config \
-	-display none -no-reboot -serial "file:$W/qemu-serial.log" \
-	-netdev tap,id=n0,ifname=tapb,script=no,downscript=no,vhost=off \
-	-device virtio-net-pci,netdev=n0,mac=52:54:00:00:00:02
+run_one nimbus
+run_one qemu
 
 get() { # LABEL DIR
 	sed -n "s#^BENCH $1 $2 MiB/s=\([0-9.]*\).*#\1#p" "$W/$1-host.log" | head -1

@@ -3,30 +3,41 @@
 # (nimbus or qemu), where a KVM is (the host's, or inside tests/harness/kvm-host-run.sh), and say
 # for each run whether the guest finished or died (triple fault, hang). Needs build/bench-net/initrd.img
 # (bench/net/run.sh makes it). Env: NMEM (guest memory, default 512M), NTO (seconds per run, default
-# 400), NBIN (nimbus binary), NK/NI (kernel/initrd), NCMD (guest command line), NEXTRA (more nimbus
-# options). See docs/harness.md, "Open problem".
+# 400), NBIN (nimbus binary), NK/NI (kernel/initrd), NCMD (nimbus guest command line), NEXTRA (more
+# nimbus options). Logs of the last runs: build/stress/. See docs/harness.md, "Open problem".
 set -u
 VMM=$1 N=${2:-5} MIB=${3:-64} # MIB: what the guest's script sends (bench/net/run.sh MIB built it)
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-B=$REPO/build
-K=${NK:-$B/guest/vmlinux} I=${NI:-$B/bench-net/initrd.img}
-NS=nl-$$
-ip netns add $NS; ip netns exec $NS ip link set lo up
-for i in $(seq $N); do
-	ip netns exec $NS ip tuntap add dev tapb mode tap vnet_hdr
-	ip netns exec $NS ip addr add 10.0.0.1/24 dev tapb
-	ip netns exec $NS ip link set tapb up
-	ip netns exec $NS python3 "$REPO/bench/net/server.py" $MIB $VMM > /tmp/srv.log 2>&1 &
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/common.sh"
+BUILD=$(cd "$HERE/../.." && pwd)/build
+K=${NK:-$BUILD/guest/vmlinux} I=${NI:-$BUILD/bench-net/initrd.img}
+W=${TMPDIR:-/tmp}/nimbus-stress-$$
+NS=nimbus-stress-$$
+mkdir -p "$W" "$BUILD/stress"
+ip netns add "$NS" || { echo "stress: cannot create a network namespace" >&2; exit 1; }
+trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$W"' EXIT
+ip netns exec "$NS" ip link set lo up
+for i in $(seq "$N"); do
+	net_tap_up "$NS"
+	ip netns exec "$NS" python3 "$HERE/server.py" "$MIB" "$VMM" >"$W/srv.log" 2>&1 &
 	srv=$!
-	rm -f /tmp/vmm.log; s=$(date +%s)
-	if [ $VMM = nimbus ]; then
-		timeout ${NTO:-400} ip netns exec $NS ${NBIN:-$B/nimbus} --kernel $K --initramfs $I --memory size=${NMEM:-512M} --serial file=/tmp/ser.log --net tap=tapb,mac=52:54:00:00:00:02 ${NCMD:+--cmdline "$NCMD"} ${NEXTRA:-} --log-file /tmp/vmm.log </dev/null; rc=$?
-	else
-		timeout 400 ip netns exec $NS qemu-system-x86_64 -M q35 -accel kvm -cpu host -m 512M -smp 1 -kernel $K -initrd $I -append "console=ttyS0 reboot=t panic=1" -nodefaults -no-user-config -display none -no-reboot -serial file:/tmp/ser.log -netdev tap,id=n0,ifname=tapb,script=no,downscript=no,vhost=off -device virtio-net-pci,netdev=n0,mac=52:54:00:00:00:02 </dev/null >/tmp/vmm.log 2>&1; rc=$?
+	rm -f "$W/ser.log" "$W/vmm.log"
+	net_vmm_cmd "$VMM" "$K" "$I" "$W/ser.log" "${NMEM:-512M}"
+	if [ "$VMM" = nimbus ]; then
+		[ -z "${NCMD:-}" ] || VMM_CMD+=(--cmdline "$NCMD")
+		# shellcheck disable=SC2206 # NEXTRA is a list of options
+		VMM_CMD+=(${NEXTRA:-} --log-file "$W/vmm.log")
 	fi
-	sleep 1; kill $srv 2>/dev/null; wait $srv 2>/dev/null
-	mkdir -p "$B/stress"; cp /tmp/ser.log "$B/stress/serial-$VMM-$i.log" 2>/dev/null; cp /tmp/vmm.log "$B/stress/vmm-$VMM-$i.log" 2>/dev/null
-	echo "run $i: rc=$rc $(( $(date +%s) - s ))s $(grep -a -c 'guest: received' /tmp/ser.log) received; $(grep -a -o 'triple fault\|Oops\|panic[^ ]*\|BUG:[^\r]*' /tmp/ser.log /tmp/vmm.log | head -3 | tr '\n' ' ') $(grep BENCH /tmp/srv.log | tr '\n' ' ')"
-	ip netns exec $NS ip link del tapb
+	s=$(date +%s)
+	timeout "${NTO:-400}" ip netns exec "$NS" "${VMM_CMD[@]}" </dev/null >>"$W/vmm.log" 2>&1
+	rc=$?
+	sleep 1
+	kill "$srv" 2>/dev/null
+	wait "$srv" 2>/dev/null
+	cp "$W/ser.log" "$BUILD/stress/serial-$VMM-$i.log" 2>/dev/null
+	cp "$W/vmm.log" "$BUILD/stress/vmm-$VMM-$i.log" 2>/dev/null
+	echo "run $i: rc=$rc $(($(date +%s) - s))s $(grep -a -c 'guest: received' "$W/ser.log") received;" \
+		"$(grep -a -h -o 'triple fault\|Oops\|Kernel panic[^\r]*\|BUG:[^\r]*' "$W/ser.log" "$W/vmm.log" | head -3 | tr '\n' ' ')" \
+		"$(grep BENCH "$W/srv.log" | tr '\n' ' ')"
+	net_tap_down "$NS"
 done
-ip netns del $NS

@@ -52,6 +52,8 @@ mal_run() {
 # mal_poll_api PID SOCK: while the guest attacks, ask the API for vm.info
 # about once a second. Sets API_OK (answers saying "Running") and API_BAD
 # (no answer, or a wrong one, while nimbus was still running afterwards).
+# Once nimbus has logged "VM stopped:" (the guest reset), it answers 503
+# "nimbus is shutting down" to the last requests: a right answer then.
 mal_poll_api() {
 	local pid=$1 sock=$2 out
 	API_OK=0 API_BAD=0
@@ -60,6 +62,9 @@ mal_poll_api() {
 			out=$(curl -s --max-time $((10 * TIMEOUT_SCALE)) --unix-socket "$sock" http://localhost/api/v1/vm.info 2>/dev/null)
 			if printf '%s' "$out" | grep -q '"state": *"Running"'; then
 				API_OK=$((API_OK + 1))
+			elif printf '%s' "$out" | grep -q 'nimbus is shutting down' &&
+				grep -q "VM stopped:" "$WORK/nimbus.log" 2>/dev/null; then
+				: # stopping after the guest's reset: neither counted as OK nor as bad
 			elif kill -0 "$pid" 2>/dev/null && [ -S "$sock" ]; then
 				API_BAD=$((API_BAD + 1)) # still running, yet no proper answer
 			fi

@@ -1,0 +1,34 @@
+# shellcheck shell=bash disable=SC2034,SC2054
+# bench/net/common.sh — what bench/net/driver.sh and bench/net/stress.sh
+# share (sourced): the tap both VMMs get and the two VMM command lines, so a
+# stress run is exactly a benchmark run.
+
+# net_tap_up NS / net_tap_down NS: a fresh tap "tapb" with the host end
+# 10.0.0.1/24 in network namespace NS (the guest takes 10.0.0.2).
+net_tap_up() {
+	ip netns exec "$1" ip tuntap add dev tapb mode tap vnet_hdr
+	ip netns exec "$1" ip addr add 10.0.0.1/24 dev tapb
+	ip netns exec "$1" ip link set tapb up
+}
+net_tap_down() {
+	ip netns exec "$1" ip link del tapb
+}
+
+# net_vmm_cmd VMM KERNEL INITRD SERIAL_LOG MEM: sets the array VMM_CMD to the
+# command line of nimbus or QEMU (q35, virtio-net-pci, vhost=off) booting the
+# bench guest on tapb with one vCPU and one queue pair.
+net_vmm_cmd() {
+	local vmm=$1 k=$2 i=$3 ser=$4 mem=$5
+	case $vmm in
+	nimbus)
+		VMM_CMD=("${NBIN:-$BUILD/nimbus}" --kernel "$k" --initramfs "$i" --memory "size=$mem"
+			--serial "file=$ser" --net tap=tapb,mac=52:54:00:00:00:02) ;;
+	qemu)
+		VMM_CMD=(qemu-system-x86_64 -M q35 -accel kvm -cpu host -m "$mem" -smp 1
+			-kernel "$k" -initrd "$i" -append "console=ttyS0 reboot=t panic=1" -nodefaults -no-user-config
+			-display none -no-reboot -serial "file:$ser"
+			-netdev tap,id=n0,ifname=tapb,script=no,downscript=no,vhost=off
+			-device virtio-net-pci,netdev=n0,mac=52:54:00:00:00:02) ;;
+	*) echo "bench/net: unknown VMM $vmm" >&2; return 1 ;;
+	esac
+}
