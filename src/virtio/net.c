@@ -15,11 +15,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
 
 #define RX_BUDGET 64 /* frames per tap wake-up before other events get a turn */
+
 
 /* ---- pure buffer logic ---- */
 
@@ -146,6 +148,14 @@ enum virtio_net_rx_result virtio_net_rx_fill(struct virtio_net_rx *rx, const str
 	return VIRTIO_NET_RX_MORE;
 }
 
+uint64_t virtio_net_tx_poll_adjust(uint64_t window_ns, uint64_t since_rearm_ns)
+{
+	if (since_rearm_ns < VIRTIO_NET_TX_POLL_MAX_NS)
+		return VIRTIO_NET_TX_POLL_MAX_NS;
+	window_ns -= window_ns / 8;
+	return window_ns < VIRTIO_NET_TX_POLL_MIN_NS ? 0 : window_ns;
+}
+
 uint32_t virtio_net_ctrl(const struct virtq_chain *c, uint64_t features, uint16_t max_pairs, uint16_t *set_pairs)
 {
 	*set_pairs = 0;
@@ -188,6 +198,10 @@ struct net_pair {
 	uint8_t rxbuf[VIRTIO_NET_HDR_LEN + VIRTIO_NET_MAX_FRAME];
 	struct virtio_net_tx tx;
 	struct virtq_chain chain; /* large: off the thread's stack */
+	struct tx_poll {
+		uint64_t window_ns; /* virtio_net_tx_poll_adjust */
+		uint64_t rearmed_at; /* CLOCK_MONOTONIC ns of the last re-arm, 0: none */
+	} tx_poll;
 };
 
 struct net {
@@ -227,9 +241,33 @@ static void log_drop(const char *what, int err)
 /* Handle one popped chain of a drained queue: the used length, or -EINVAL. */
 typedef int (*chain_fn)(struct net *n, struct net_pair *p, struct virtio_device *vdev, struct virtq_chain *c);
 
-/* The race-free drain loop of queue.h over queue q, chains into *c. */
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Watch queue vq for up to the poll window for new buffers; true if some
+ * came. */
+static bool poll_avail(struct virtq *vq, const struct tx_poll *poll)
+{
+	if (!poll || !poll->window_ns)
+		return false;
+	uint64_t end = now_ns() + poll->window_ns;
+	do {
+		if (virtq_has_avail(vq))
+			return true;
+		__builtin_ia32_pause();
+	} while (now_ns() < end);
+	return false;
+}
+
+/* The race-free drain loop of queue.h over queue q, chains into *c; with
+ * `poll` (transmit queues), a drained queue is watched for the adaptive
+ * window before re-arming. */
 static int drain_queue(struct net *n, struct net_pair *p, struct virtio_device *vdev, unsigned q,
-		       struct virtq_chain *c, chain_fn fn)
+		       struct virtq_chain *c, chain_fn fn, struct tx_poll *poll)
 {
 	struct virtq *vq = &vdev->queues[q];
 	int rc;
@@ -243,9 +281,22 @@ static int drain_queue(struct net *n, struct net_pair *p, struct virtio_device *
 		virtio_device_signal_queue(vdev, q);
 		if (rc < 0)
 			return -EINVAL;
-		if (!virtq_enable_notify(vq))
+		if (poll_avail(vq, poll))
+			continue;
+		if (!virtq_enable_notify(vq)) {
+			if (poll)
+				poll->rearmed_at = now_ns();
 			return 0;
+		}
 	}
+}
+
+/* A guest notification on a transmit queue: adapt the poll window. */
+static void tx_poll_kicked(struct tx_poll *poll)
+{
+	if (poll->rearmed_at)
+		poll->window_ns = virtio_net_tx_poll_adjust(poll->window_ns, now_ns() - poll->rearmed_at);
+	poll->rearmed_at = 0;
 }
 
 static int tx_one(struct net *n, struct net_pair *p, struct virtio_device *vdev, struct virtq_chain *c)
@@ -427,12 +478,14 @@ static int net_process(void *priv, struct virtio_device *vdev, unsigned q)
 {
 	struct net *n = priv;
 	if ((int)q == ctrl_queue(n, vdev->driver_features))
-		return drain_queue(n, NULL, vdev, q, &n->ctrl_chain, ctrl_one);
+		return drain_queue(n, NULL, vdev, q, &n->ctrl_chain, ctrl_one, NULL);
 	if (q / 2 >= n->nr_pairs)
 		return 0; /* the control queue's slot when it is not negotiated */
 	struct net_pair *p = n->pairs[q / 2];
-	if (q % 2)
-		return drain_queue(n, p, vdev, q, &p->chain, tx_one);
+	if (q % 2) {
+		tx_poll_kicked(&p->tx_poll);
+		return drain_queue(n, p, vdev, q, &p->chain, tx_one, &p->tx_poll);
+	}
 	/* rx kick: the guest added buffers, or the active pair count changed */
 	if (!vdev->queues[q].ready)
 		return 0;
@@ -503,6 +556,7 @@ static void net_reset(void *priv)
 	struct net *n = priv;
 	for (unsigned i = 0; i < n->nr_pairs; i++) {
 		n->pairs[i]->rx_pending = false; /* a frame half-placed in buffers the guest took back: gone */
+		n->pairs[i]->tx_poll = (struct tx_poll){0, 0};
 		n->pairs[i]->tap_watched = false;
 	}
 	if (ioctl(n->pairs[0]->tap, TUNSETOFFLOAD, 0UL) < 0) {

@@ -164,6 +164,24 @@ enum virtio_net_rx_result virtio_net_rx_fill(struct virtio_net_rx *rx, const str
  * writable byte (nothing written). Contract: segments mapped by virtq_pop. */
 uint32_t virtio_net_ctrl(const struct virtq_chain *c, uint64_t features, uint16_t max_pairs, uint16_t *set_pairs);
 
+/* Adaptive transmit polling. After draining a transmit queue the device may
+ * watch it for a while before re-arming notifications: every re-arm costs the
+ * guest a notify exit on its next frame. The window adapts like KVM's halt
+ * polling: at each guest notification, if it came less than
+ * VIRTIO_NET_TX_POLL_MAX_NS after the re-arm (a window that long would have
+ * caught the frame), the window becomes MAX; otherwise it shrinks by an
+ * eighth (below MIN: 0). A guest that sends sparsely costs no polling after
+ * ~25 frames (at most ~4 ms of spinning in all); one
+ * that streams keeps the device thread watching instead of taking an exit
+ * per frame (the thread spins only while that saves exits). Measured in the
+ * emulated KVM host, bench/net guest->host: 58,349 notify exits for 64 MiB
+ * without polling (QEMU's guest: 12,172), 14,543 with this policy (and
+ * 3,960 with a fixed 500 us window, which spins after every frame).
+ * Returns the new window for `since_rearm_ns`. */
+#define VIRTIO_NET_TX_POLL_MIN_NS 20000u
+#define VIRTIO_NET_TX_POLL_MAX_NS 500000u
+uint64_t virtio_net_tx_poll_adjust(uint64_t window_ns, uint64_t since_rearm_ns);
+
 /* Per-device counters (relaxed atomics: written by the device threads,
  * read by anyone). */
 struct virtio_net_counters {

@@ -311,3 +311,10 @@ bool virtq_enable_notify(struct virtq *q)
 	uint16_t idx = __atomic_load_n(&q->avail[AVAIL_IDX], __ATOMIC_ACQUIRE);
 	return idx != q->last_avail_idx;
 }
+
+bool virtq_has_avail(struct virtq *q)
+{
+	if (!q->ready || q->broken)
+		return false;
+	return __atomic_load_n(&q->avail[AVAIL_IDX], __ATOMIC_ACQUIRE) != q->last_avail_idx;
+}

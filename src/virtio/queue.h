@@ -180,6 +180,11 @@ bool virtq_should_notify(struct virtq *q);
 void virtq_disable_notify(struct virtq *q);
 bool virtq_enable_notify(struct virtq *q);
 
+/* True if the driver has made buffers available that virtq_pop has not taken
+ * (one acquire load of avail idx; false when not ready or broken). For
+ * polling a little before virtq_enable_notify re-arms notifications. */
+bool virtq_has_avail(struct virtq *q);
+
 /* Publish avail_event = last_avail_idx (EVENT_IDX only; no-op otherwise):
  * the driver notifies again once it makes the next buffer available. */
 void virtq_set_avail_event(struct virtq *q);

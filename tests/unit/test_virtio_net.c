@@ -628,6 +628,32 @@ static void test_create_rejects_bad_params(void **state)
 	assert_int_equal(virtio_net_create(&p, &ops, &priv), -EINVAL);
 }
 
+
+/* The transmit poll window opens fully when the guest notifies soon after a
+ * re-arm, and shrinks to nothing while it does not. */
+static void test_tx_poll_adjust(void **state)
+{
+	(void)state;
+	const uint64_t soon = VIRTIO_NET_TX_POLL_MAX_NS - 1, late = VIRTIO_NET_TX_POLL_MAX_NS;
+	uint64_t w = 0;
+	w = virtio_net_tx_poll_adjust(w, soon);
+	assert_int_equal(w, VIRTIO_NET_TX_POLL_MAX_NS); /* a window that long would have caught it */
+	w = virtio_net_tx_poll_adjust(w, 0);
+	assert_int_equal(w, VIRTIO_NET_TX_POLL_MAX_NS);
+	w = virtio_net_tx_poll_adjust(w, late);
+	assert_int_equal(w, VIRTIO_NET_TX_POLL_MAX_NS - VIRTIO_NET_TX_POLL_MAX_NS / 8);
+	int lates = 1;
+	while (w && lates < 100) {
+		w = virtio_net_tx_poll_adjust(w, UINT64_MAX);
+		lates++;
+	}
+	assert_int_equal(w, 0); /* sparse sender: no polling at all */
+	assert_true(lates <= 30);  /* after a bounded number of notifications */
+	assert_int_equal(virtio_net_tx_poll_adjust(w, soon), VIRTIO_NET_TX_POLL_MAX_NS); /* and back */
+	assert_int_equal(virtio_net_tx_poll_adjust(0, late), 0);
+	assert_int_equal(virtio_net_tx_poll_adjust(VIRTIO_NET_TX_POLL_MIN_NS, late), 0); /* below MIN: off */
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR);
@@ -648,6 +674,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mq_ctrl_queue, setup_mq, teardown),
 		cmocka_unit_test_setup_teardown(test_mq_ctrl_bad_ring, setup_mq, teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_without_mq, setup_mq, teardown),
+		cmocka_unit_test(test_tx_poll_adjust),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -968,6 +968,23 @@ static void test_driver_notify_flag(void **state)
 	assert_int_equal(avail_event(f), 0);
 }
 
+/* virtq_has_avail: buffers made available and not yet popped; never on a
+ * broken queue. */
+static void test_has_avail(void **state)
+{
+	struct fx *f = *state;
+	set_desc(f, 0, BUF, 1, 0, 0);
+	assert_false(virtq_has_avail(&f->q));
+	avail_add(f, 0);
+	assert_true(virtq_has_avail(&f->q));
+	assert_true(virtq_has_avail(&f->q)); /* peeking takes nothing */
+	assert_int_equal(virtq_pop(&f->q, &f->gm, &f->chain), 1);
+	assert_false(virtq_has_avail(&f->q));
+	avail_add(f, 0);
+	f->q.broken = true;
+	assert_false(virtq_has_avail(&f->q));
+}
+
 /* Device -> driver suppression with EVENT_IDX: avail_event. */
 static void test_driver_notify_event_idx(void **state)
 {
@@ -1055,6 +1072,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_notify_no_interrupt_flag, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_notify_event_idx, fx_setup_event_idx, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_notify_event_idx_wrap, fx_setup_event_idx, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_has_avail, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_driver_notify_flag, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_driver_notify_event_idx, fx_setup_event_idx, fx_teardown),
 	};
