@@ -21,6 +21,7 @@
 #include "util/log.h"
 
 #define RX_BUDGET 64 /* frames per tap wake-up before other events get a turn */
+#define TX_POLL_ROUNDS 16 /* drain rounds kept alive by polling before rx gets a turn */
 
 
 /* ---- pure buffer logic ---- */
@@ -271,7 +272,7 @@ static int drain_queue(struct net *n, struct net_pair *p, struct virtio_device *
 {
 	struct virtq *vq = &vdev->queues[q];
 	int rc;
-	for (;;) {
+	for (unsigned round = 0;; round++) {
 		virtq_disable_notify(vq);
 		while ((rc = virtq_pop(vq, vdev->gm, c)) == 1) {
 			int len = fn(n, p, vdev, c);
@@ -281,8 +282,14 @@ static int drain_queue(struct net *n, struct net_pair *p, struct virtio_device *
 		virtio_device_signal_queue(vdev, q);
 		if (rc < 0)
 			return -EINVAL;
-		if (poll_avail(vq, poll))
-			continue;
+		if (poll_avail(vq, poll)) {
+			if (round + 1 < TX_POLL_ROUNDS)
+				continue;
+			/* Let the pair's receive side have the thread; notifications
+			 * stay off and this kick brings the thread back here. */
+			virtio_device_kick_queue(vdev, q);
+			return 0;
+		}
 		if (!virtq_enable_notify(vq)) {
 			if (poll)
 				poll->rearmed_at = now_ns();
