@@ -23,7 +23,6 @@
 #define RX_BUDGET 64 /* frames per tap wake-up before other events get a turn */
 #define TX_POLL_ROUNDS 16 /* drain rounds kept alive by polling before rx gets a turn */
 
-
 /* ---- pure buffer logic ---- */
 
 static bool has(uint64_t features, unsigned bit)
