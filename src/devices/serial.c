@@ -15,7 +15,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -229,10 +228,7 @@ static void update_irq(struct serial *s)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return monotonic_ns() / 1000000;
 }
 
 /* Write one byte to out_fd, waiting at most SERIAL_TX_STALL_MS (0 while

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -241,11 +240,10 @@ static void log_drop(const char *what, int err)
 /* Handle one popped chain of a drained queue: the used length, or -EINVAL. */
 typedef int (*chain_fn)(struct net *n, struct net_pair *p, struct virtio_device *vdev, struct virtq_chain *c);
 
+/* CLOCK_MONOTONIC in ns (util/log.h), as the unsigned the poll state keeps. */
 static uint64_t now_ns(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+	return (uint64_t)monotonic_ns();
 }
 
 /* Watch queue vq for up to the poll window for new buffers; true if some
