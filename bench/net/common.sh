@@ -3,6 +3,15 @@
 # share (sourced): the tap both VMMs get and the two VMM command lines, so a
 # stress run is exactly a benchmark run.
 
+NET_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# net_ns_up NS: network namespace NS with lo up (the caller's EXIT trap
+# deletes it); exits when it cannot be made.
+net_ns_up() {
+	ip netns add "$1" || { echo "bench/net: cannot create a network namespace" >&2; exit 1; }
+	ip netns exec "$1" ip link set lo up
+}
+
 # net_tap_up NS / net_tap_down NS: a fresh tap "tapb" with the host end
 # 10.0.0.1/24 in network namespace NS (the guest takes 10.0.0.2).
 net_tap_up() {
@@ -31,4 +40,22 @@ net_vmm_cmd() {
 			-device virtio-net-pci,netdev=n0,mac=52:54:00:00:00:02) ;;
 	*) echo "bench/net: unknown VMM $vmm" >&2; return 1 ;;
 	esac
+}
+
+# net_run NS LABEL MIB SERVER_LOG VMM_LOG SECS: one run of VMM_CMD (see
+# net_vmm_cmd) in NS on a fresh tap, with server.py moving MIB MiB each way:
+# tap up, server, the VMM (at most SECS seconds; output appended to VMM_LOG),
+# server stopped, tap down. Returns the VMM's exit status (124: timed out).
+net_run() {
+	local ns=$1 label=$2 mib=$3 srvlog=$4 vmmlog=$5 secs=$6 srv rc
+	net_tap_up "$ns"
+	ip netns exec "$ns" python3 "$NET_DIR/server.py" "$mib" "$label" >"$srvlog" 2>&1 &
+	srv=$!
+	timeout "$secs" ip netns exec "$ns" "${VMM_CMD[@]}" </dev/null >>"$vmmlog" 2>&1
+	rc=$?
+	sleep 1
+	kill "$srv" 2>/dev/null
+	wait "$srv" 2>/dev/null
+	net_tap_down "$ns"
+	return $rc
 }

@@ -14,22 +14,13 @@ mkdir -p "$W"
 K=$BUILD/guest/vmlinux
 I=$BUILD/bench-net/initrd.img
 NS=nimbus-bench-$$
-ip netns add "$NS" || { echo "bench/net: cannot create a network namespace" >&2; exit 1; }
 trap 'ip netns del "$NS" 2>/dev/null' EXIT
-ip netns exec "$NS" ip link set lo up
+net_ns_up "$NS"
 
-# run_one VMM: tap up, server, VMM (the guest powers off at the end)
+# run_one VMM: one run (the guest powers off at the end)
 run_one() {
-	local label=$1
-	net_tap_up "$NS"
-	ip netns exec "$NS" python3 "$HERE/server.py" "$MIB" "$label" >"$W/$label-host.log" 2>&1 &
-	local srv=$!
-	net_vmm_cmd "$label" "$K" "$I" "$W/$label-serial.log" 512M
-	timeout 1500 ip netns exec "$NS" "${VMM_CMD[@]}" </dev/null >"$W/$label-vmm.log" 2>&1
-	sleep 1
-	kill "$srv" 2>/dev/null
-	wait "$srv" 2>/dev/null
-	net_tap_down "$NS"
+	net_vmm_cmd "$1" "$K" "$I" "$W/$1-serial.log" 512M
+	net_run "$NS" "$1" "$MIB" "$W/$1-host.log" "$W/$1-vmm.log" 1500
 }
 
 run_one nimbus

@@ -14,13 +14,9 @@ K=${NK:-$BUILD/guest/vmlinux} I=${NI:-$BUILD/bench-net/initrd.img}
 W=${TMPDIR:-/tmp}/nimbus-stress-$$
 NS=nimbus-stress-$$
 mkdir -p "$W" "$BUILD/stress"
-ip netns add "$NS" || { echo "stress: cannot create a network namespace" >&2; exit 1; }
 trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$W"' EXIT
-ip netns exec "$NS" ip link set lo up
+net_ns_up "$NS"
 for i in $(seq "$N"); do
-	net_tap_up "$NS"
-	ip netns exec "$NS" python3 "$HERE/server.py" "$MIB" "$VMM" >"$W/srv.log" 2>&1 &
-	srv=$!
 	rm -f "$W/ser.log" "$W/vmm.log"
 	net_vmm_cmd "$VMM" "$K" "$I" "$W/ser.log" "${NMEM:-512M}"
 	if [ "$VMM" = nimbus ]; then
@@ -29,15 +25,11 @@ for i in $(seq "$N"); do
 		VMM_CMD+=(${NEXTRA:-} --log-file "$W/vmm.log")
 	fi
 	s=$(date +%s)
-	timeout "${NTO:-400}" ip netns exec "$NS" "${VMM_CMD[@]}" </dev/null >>"$W/vmm.log" 2>&1
+	net_run "$NS" "$VMM" "$MIB" "$W/srv.log" "$W/vmm.log" "${NTO:-400}"
 	rc=$?
-	sleep 1
-	kill "$srv" 2>/dev/null
-	wait "$srv" 2>/dev/null
 	cp "$W/ser.log" "$BUILD/stress/serial-$VMM-$i.log" 2>/dev/null
 	cp "$W/vmm.log" "$BUILD/stress/vmm-$VMM-$i.log" 2>/dev/null
 	echo "run $i: rc=$rc $(($(date +%s) - s))s $(grep -a -c 'guest: received' "$W/ser.log") received;" \
 		"$(grep -a -h -o 'triple fault\|Oops\|Kernel panic[^\r]*\|BUG:[^\r]*' "$W/ser.log" "$W/vmm.log" | head -3 | tr '\n' ' ')" \
 		"$(grep BENCH "$W/srv.log" | tr '\n' ' ')"
-	net_tap_down "$NS"
 done
