@@ -308,8 +308,7 @@ bool virtq_enable_notify(struct virtq *q)
 	/* The flag/event store must be visible before we re-read avail idx:
 	 * a driver that added a buffer just before seeing it would not notify. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	uint16_t idx = __atomic_load_n(&q->avail[AVAIL_IDX], __ATOMIC_ACQUIRE);
-	return idx != q->last_avail_idx;
+	return virtq_has_avail(q);
 }
 
 bool virtq_has_avail(struct virtq *q)
