@@ -25,19 +25,22 @@ net_tap_down() {
 
 # net_vmm_cmd VMM KERNEL INITRD SERIAL_LOG MEM: sets the array VMM_CMD to the
 # command line of nimbus or QEMU (q35, virtio-net-pci, vhost=off) booting the
-# bench guest on tapb with one vCPU and one queue pair.
+# bench guest on tapb with one vCPU and one queue pair, and VMM_COMM to its
+# process name (/proc/PID/comm: at most 15 characters) for server.py's CPU count.
 net_vmm_cmd() {
 	local vmm=$1 k=$2 i=$3 ser=$4 mem=$5
 	case $vmm in
 	nimbus)
 		VMM_CMD=("${NBIN:-$BUILD/nimbus}" --kernel "$k" --initramfs "$i" --memory "size=$mem"
-			--serial "file=$ser" --net tap=tapb,mac=52:54:00:00:00:02) ;;
+			--serial "file=$ser" --net tap=tapb,mac=52:54:00:00:00:02)
+		VMM_COMM=$(basename "${VMM_CMD[0]}" | cut -c1-15) ;;
 	qemu)
 		VMM_CMD=(qemu-system-x86_64 -M q35 -accel kvm -cpu host -m "$mem" -smp 1
 			-kernel "$k" -initrd "$i" -append "console=ttyS0 reboot=t panic=1" -nodefaults -no-user-config
 			-display none -no-reboot -serial "file:$ser"
 			-netdev tap,id=n0,ifname=tapb,script=no,downscript=no,vhost=off
-			-device virtio-net-pci,netdev=n0,mac=52:54:00:00:00:02) ;;
+			-device virtio-net-pci,netdev=n0,mac=52:54:00:00:00:02)
+		VMM_COMM=qemu-system-x86 ;;
 	*) echo "bench/net: unknown VMM $vmm" >&2; return 1 ;;
 	esac
 }
@@ -49,7 +52,7 @@ net_vmm_cmd() {
 net_run() {
 	local ns=$1 label=$2 mib=$3 srvlog=$4 vmmlog=$5 secs=$6 srv rc
 	net_tap_up "$ns"
-	ip netns exec "$ns" python3 "$NET_DIR/server.py" "$mib" "$label" >"$srvlog" 2>&1 &
+	ip netns exec "$ns" python3 "$NET_DIR/server.py" "$mib" "$label" "$VMM_COMM" >"$srvlog" 2>&1 &
 	srv=$!
 	timeout "$secs" ip netns exec "$ns" "${VMM_CMD[@]}" </dev/null >>"$vmmlog" 2>&1
 	rc=$?

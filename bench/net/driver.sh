@@ -1,11 +1,15 @@
 #!/bin/bash
-# bench/net/driver.sh BUILD MIB — runs where a KVM is (see run.sh), as root:
-# a network namespace, and in it, for each VMM in turn, a fresh tap
-# (10.0.0.1/24, the same kind for both), server.py and the VMM booting the
-# bench guest (one vCPU, 512M, one queue pair, non-vhost).
+# bench/net/driver.sh BUILD MIB [ROUNDS] — runs where a KVM is (see run.sh),
+# as root: a network namespace, and in it ROUNDS times (default 3) each VMM in
+# turn (nimbus, then QEMU, alternating so drifts of the machine hit both),
+# each run on a fresh tap (10.0.0.1/24, the same kind for both) with
+# server.py and the VMM booting the bench guest (one vCPU, 512M, one queue
+# pair, non-vhost). Prints every run, then the medians and their ratios:
+# MiB/s, and MiB per CPU second of the VMM process (guest time included).
 set -u
 BUILD=$1
 MIB=$2
+ROUNDS=${3:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/common.sh"
 W=${TMPDIR:-/tmp}/nimbus-bench-net
@@ -17,27 +21,36 @@ NS=nimbus-bench-$$
 trap 'ip netns del "$NS" 2>/dev/null' EXIT
 net_ns_up "$NS"
 
-# run_one VMM: one run (the guest powers off at the end)
+# run_one VMM ROUND: one run (the guest powers off at the end); its BENCH
+# lines are appended to $W/VMM-host.log.
 run_one() {
-	net_vmm_cmd "$1" "$K" "$I" "$W/$1-serial.log" 512M
-	net_run "$NS" "$1" "$MIB" "$W/$1-host.log" "$W/$1-vmm.log" 1500
+	net_vmm_cmd "$1" "$K" "$I" "$W/$1-serial-$2.log" 512M
+	net_run "$NS" "$1" "$MIB" "$W/$1-host-$2.log" "$W/$1-vmm.log" 1500
+	cat "$W/$1-host-$2.log" >>"$W/$1-host.log"
 }
 
-run_one nimbus
-run_one qemu
+for r in $(seq 1 "$ROUNDS"); do
+	run_one nimbus "$r"
+	run_one qemu "$r"
+done
 
-get() { # LABEL DIR
-	sed -n "s#^BENCH $1 $2 MiB/s=\([0-9.]*\).*#\1#p" "$W/$1-host.log" | head -1
+# median LABEL DIR FIELD: the median over the rounds of FIELD (MiB/s or
+# MiB/cpu-s) in LABEL's "BENCH LABEL DIR" lines; empty when none had it.
+median() {
+	sed -n "s#^BENCH $1 $2 .*$3=\([0-9.]*\).*#\1#p" "$W/$1-host.log" | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 for l in nimbus qemu; do
 	grep -h "BENCH\|RESULT" "$W/$l-host.log" | sed "s/^/  /"
-	grep -h "^guest:" "$W/$l-serial.log" 2>/dev/null | sed "s/^/  $l /"
+	cat "$W/$l"-serial-*.log 2>/dev/null | grep -h "^guest:" | sort | uniq -c | sed "s/^/  $l /"
 done
-printf '%-22s %10s %10s %10s\n' "TCP, $MIB MiB" nimbus qemu nim/qemu
+printf '%-28s %10s %10s %10s\n' "TCP, $MIB MiB, median of $ROUNDS" nimbus qemu nim/qemu
 for d in g2h h2g; do
-	n=$(get nimbus $d)
-	q=$(get qemu $d)
-	r=$(awk -v a="${n:-0}" -v b="${q:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-	case $d in g2h) name="guest->host MiB/s" ;; *) name="host->guest MiB/s" ;; esac
-	printf '%-22s %10s %10s %10s\n' "$name" "${n:--}" "${q:--}" "$r"
+	for f in MiB/s MiB/cpu-s; do
+		n=$(median nimbus $d $f)
+		q=$(median qemu $d $f)
+		r=$(awk -v a="${n:-0}" -v b="${q:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+		case $d in g2h) name="guest->host $f" ;; *) name="host->guest $f" ;; esac
+		printf '%-28s %10s %10s %10s\n' "$name" "${n:--}" "${q:--}" "$r"
+	done
 done
