@@ -12,7 +12,7 @@ MIB=$2
 ROUNDS=${3:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/common.sh"
-W=${TMPDIR:-/tmp}/nimbus-bench-net
+W=$BUILD/bench-net/runs # kept after the run (inside the emulated KVM host /tmp is not)
 rm -rf "$W"
 mkdir -p "$W"
 K=$BUILD/guest/vmlinux
@@ -22,11 +22,18 @@ trap 'ip netns del "$NS" 2>/dev/null' EXIT
 net_ns_up "$NS"
 
 # run_one VMM ROUND: one run (the guest powers off at the end); its BENCH
-# lines are appended to $W/VMM-host.log.
+# lines are appended to $W/VMM-host.log. A run without a result says so
+# with its exit status and the tails of its logs.
 run_one() {
+	local rc=0
 	net_vmm_cmd "$1" "$K" "$I" "$W/$1-serial-$2.log" 512M
-	net_run "$NS" "$1" "$MIB" "$W/$1-host-$2.log" "$W/$1-vmm.log" 1500
+	echo "== round $2: ${VMM_CMD[*]}" >>"$W/$1-vmm.log"
+	net_run "$NS" "$1" "$MIB" "$W/$1-host-$2.log" "$W/$1-vmm.log" 1500 || rc=$?
 	cat "$W/$1-host-$2.log" >>"$W/$1-host.log"
+	if [ "$(grep -c "MiB/s=" "$W/$1-host-$2.log")" != 2 ]; then
+		echo "bench/net: $1 round $2 gave no full result (exit status $rc); logs in $W:"
+		tail -n 5 "$W/$1-host-$2.log" "$W/$1-vmm.log" "$W/$1-serial-$2.log" 2>&1 | sed 's/^/    /'
+	fi
 }
 
 for r in $(seq 1 "$ROUNDS"); do

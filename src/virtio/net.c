@@ -20,7 +20,6 @@
 #include "util/log.h"
 
 #define RX_BUDGET 64 /* frames per tap wake-up before other events get a turn */
-#define TX_POLL_ROUNDS 16 /* drain rounds kept alive by polling before rx gets a turn */
 
 /* ---- pure buffer logic ---- */
 
@@ -147,10 +146,10 @@ enum virtio_net_rx_result virtio_net_rx_fill(struct virtio_net_rx *rx, const str
 	return VIRTIO_NET_RX_MORE;
 }
 
-uint64_t virtio_net_tx_poll_adjust(uint64_t window_ns, uint64_t since_rearm_ns)
+uint64_t virtio_net_tx_poll_adjust(uint64_t window_ns, uint64_t since_rearm_ns, uint64_t max_ns)
 {
-	if (since_rearm_ns < VIRTIO_NET_TX_POLL_MAX_NS)
-		return VIRTIO_NET_TX_POLL_MAX_NS;
+	if (since_rearm_ns < max_ns)
+		return max_ns;
 	window_ns -= window_ns / 8;
 	return window_ns < VIRTIO_NET_TX_POLL_MIN_NS ? 0 : window_ns;
 }
@@ -207,6 +206,7 @@ struct net {
 	struct virtio_device_ops ops; /* per instance: queues, threads */
 	unsigned nr_pairs;
 	_Atomic unsigned active_pairs;
+	uint64_t tx_poll_max_ns; /* virtio_net_params.tx_poll_max_ns, defaulted */
 	uint8_t config[VIRTIO_NET_CONFIG_SIZE];
 	struct virtio_net_counters cnt; /* totals of all pairs */
 	struct virtq_chain ctrl_chain;  /* control queue: pair 0's thread */
@@ -280,7 +280,7 @@ static int drain_queue(struct net *n, struct net_pair *p, struct virtio_device *
 		if (rc < 0)
 			return -EINVAL;
 		if (poll_avail(vq, poll)) {
-			if (round + 1 < TX_POLL_ROUNDS)
+			if (round + 1 < VIRTIO_NET_TX_POLL_ROUNDS)
 				continue;
 			/* Let the pair's receive side have the thread; notifications
 			 * stay off and this kick brings the thread back here. */
@@ -296,10 +296,10 @@ static int drain_queue(struct net *n, struct net_pair *p, struct virtio_device *
 }
 
 /* A guest notification on a transmit queue: adapt the poll window. */
-static void tx_poll_kicked(struct tx_poll *poll)
+static void tx_poll_kicked(struct tx_poll *poll, uint64_t max_ns)
 {
 	if (poll->rearmed_at)
-		poll->window_ns = virtio_net_tx_poll_adjust(poll->window_ns, now_ns() - poll->rearmed_at);
+		poll->window_ns = virtio_net_tx_poll_adjust(poll->window_ns, now_ns() - poll->rearmed_at, max_ns);
 	poll->rearmed_at = 0;
 }
 
@@ -487,7 +487,7 @@ static int net_process(void *priv, struct virtio_device *vdev, unsigned q)
 		return 0; /* the control queue's slot when it is not negotiated */
 	struct net_pair *p = n->pairs[q / 2];
 	if (q % 2) {
-		tx_poll_kicked(&p->tx_poll);
+		tx_poll_kicked(&p->tx_poll, n->tx_poll_max_ns);
 		return drain_queue(n, p, vdev, q, &p->chain, tx_one, &p->tx_poll);
 	}
 	/* rx kick: the guest added buffers, or the active pair count changed */
@@ -630,6 +630,7 @@ int virtio_net_create(const struct virtio_net_params *p, const struct virtio_dev
 	if (!n)
 		return -ENOMEM;
 	n->nr_pairs = p->nr_pairs;
+	n->tx_poll_max_ns = p->tx_poll_max_ns ? p->tx_poll_max_ns : VIRTIO_NET_TX_POLL_MAX_NS;
 	for (unsigned i = 0; i < p->nr_pairs; i++) {
 		n->pairs[i] = calloc(1, sizeof(struct net_pair));
 		if (!n->pairs[i]) {

@@ -167,10 +167,10 @@ uint32_t virtio_net_ctrl(const struct virtq_chain *c, uint64_t features, uint16_
 /* Adaptive transmit polling. After draining a transmit queue the device may
  * watch it for a while before re-arming notifications: every re-arm costs the
  * guest a notify exit on its next frame. The window adapts like KVM's halt
- * polling: at each guest notification, if it came less than
- * VIRTIO_NET_TX_POLL_MAX_NS after the re-arm (a window that long would have
- * caught the frame), the window becomes MAX; otherwise it shrinks by an
- * eighth (below MIN: 0). A guest that sends sparsely costs no polling after
+ * polling: at each guest notification, if it came less than max_ns
+ * (VIRTIO_NET_TX_POLL_MAX_NS unless virtio_net_params say otherwise) after
+ * the re-arm (a window that long would have caught the frame), the window
+ * becomes max_ns; otherwise it shrinks by an eighth (below MIN: 0). A guest that sends sparsely costs no polling after
  * ~25 frames (at most ~4 ms of spinning in all); one
  * that streams keeps the device thread watching instead of taking an exit
  * per frame (the thread spins only while that saves exits). Measured in the
@@ -180,7 +180,12 @@ uint32_t virtio_net_ctrl(const struct virtq_chain *c, uint64_t features, uint16_
  * Returns the new window for `since_rearm_ns`. */
 #define VIRTIO_NET_TX_POLL_MIN_NS 20000u
 #define VIRTIO_NET_TX_POLL_MAX_NS 500000u
-uint64_t virtio_net_tx_poll_adjust(uint64_t window_ns, uint64_t since_rearm_ns);
+/* A guest that keeps the queue busy through every window would keep the
+ * pair's thread forever: after this many drain rounds kept alive by polling
+ * the thread kicks its own transmit queue (notifications stay off) and
+ * returns to its event loop, so the pair's receive side gets a turn. */
+#define VIRTIO_NET_TX_POLL_ROUNDS 16u
+uint64_t virtio_net_tx_poll_adjust(uint64_t window_ns, uint64_t since_rearm_ns, uint64_t max_ns);
 
 /* Per-device counters (relaxed atomics: written by the device threads,
  * read by anyone). */
@@ -197,6 +202,8 @@ struct virtio_net_params {
 	uint8_t mac[6];      /* the guest's MAC */
 	uint16_t mtu;        /* advertised MTU (68..65535) */
 	unsigned queue_size; /* power of two, 2..VIRTIO_NET_MAX_QUEUE_SIZE */
+	uint64_t tx_poll_max_ns; /* the poll window's maximum; 0: VIRTIO_NET_TX_POLL_MAX_NS
+				  * (unit tests lengthen it to be independent of scheduling) */
 };
 
 /* Create a device (per-instance ops, private state) for

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -303,13 +304,14 @@ struct fx {
 	uint16_t avail[MAXQ];
 };
 
-static struct fx *make_fx(unsigned pairs)
+static struct fx *make_fx_poll(unsigned pairs, uint64_t tx_poll_max_ns)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	f->ram = calloc(1, RAM_SIZE);
 	f->pairs = pairs;
 	assert_int_equal(gm_add_region(&f->gm, 0, RAM_SIZE, f->ram, -1), 0);
-	struct virtio_net_params p = {.nr_pairs = pairs, .mac = {0x52, 0x54, 0, 1, 2, 3}, .mtu = 1500, .queue_size = QSIZE};
+	struct virtio_net_params p = {.nr_pairs = pairs, .mac = {0x52, 0x54, 0, 1, 2, 3}, .mtu = 1500, .queue_size = QSIZE,
+				    .tx_poll_max_ns = tx_poll_max_ns};
 	for (unsigned i = 0; i < pairs; i++) {
 		assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, f->sp[i]), 0);
 		int sz = 1 << 20;
@@ -331,6 +333,11 @@ static struct fx *make_fx(unsigned pairs)
 		assert_int_equal(virtq_enable(vq, &f->gm), 0);
 	}
 	return f;
+}
+
+static struct fx *make_fx(unsigned pairs)
+{
+	return make_fx_poll(pairs, 0);
 }
 
 static int setup(void **state)
@@ -634,24 +641,96 @@ static void test_create_rejects_bad_params(void **state)
 static void test_tx_poll_adjust(void **state)
 {
 	(void)state;
-	const uint64_t soon = VIRTIO_NET_TX_POLL_MAX_NS - 1, late = VIRTIO_NET_TX_POLL_MAX_NS;
+	const uint64_t M = VIRTIO_NET_TX_POLL_MAX_NS;
+	const uint64_t soon = M - 1, late = M;
 	uint64_t w = 0;
-	w = virtio_net_tx_poll_adjust(w, soon);
+	w = virtio_net_tx_poll_adjust(w, soon, M);
 	assert_int_equal(w, VIRTIO_NET_TX_POLL_MAX_NS); /* a window that long would have caught it */
-	w = virtio_net_tx_poll_adjust(w, 0);
+	w = virtio_net_tx_poll_adjust(w, 0, M);
 	assert_int_equal(w, VIRTIO_NET_TX_POLL_MAX_NS);
-	w = virtio_net_tx_poll_adjust(w, late);
+	w = virtio_net_tx_poll_adjust(w, late, M);
 	assert_int_equal(w, VIRTIO_NET_TX_POLL_MAX_NS - VIRTIO_NET_TX_POLL_MAX_NS / 8);
 	int lates = 1;
 	while (w && lates < 100) {
-		w = virtio_net_tx_poll_adjust(w, UINT64_MAX);
+		w = virtio_net_tx_poll_adjust(w, UINT64_MAX, M);
 		lates++;
 	}
 	assert_int_equal(w, 0); /* sparse sender: no polling at all */
 	assert_true(lates <= 30);  /* after a bounded number of notifications */
-	assert_int_equal(virtio_net_tx_poll_adjust(w, soon), VIRTIO_NET_TX_POLL_MAX_NS); /* and back */
-	assert_int_equal(virtio_net_tx_poll_adjust(0, late), 0);
-	assert_int_equal(virtio_net_tx_poll_adjust(VIRTIO_NET_TX_POLL_MIN_NS, late), 0); /* below MIN: off */
+	assert_int_equal(virtio_net_tx_poll_adjust(w, soon, M), VIRTIO_NET_TX_POLL_MAX_NS); /* and back */
+	assert_int_equal(virtio_net_tx_poll_adjust(0, late, M), 0);
+	assert_int_equal(virtio_net_tx_poll_adjust(VIRTIO_NET_TX_POLL_MIN_NS, late, M), 0); /* below MIN: off */
+	assert_int_equal(virtio_net_tx_poll_adjust(0, 999999, 1000000), 1000000); /* another maximum */
+	assert_int_equal(virtio_net_tx_poll_adjust(1000000, 1000000, 1000000), 875000);
+}
+
+/* ---- the transmit yield ---- */
+
+/* A guest that streams: each time the device has used a transmit chain it
+ * adds the next one at once, until `stop` or `limit` chains. */
+struct streamer {
+	struct fx *f;
+	uint16_t limit;
+	atomic_bool stop;
+};
+
+static uint16_t used_idx_now(struct fx *f, unsigned q)
+{
+	return __atomic_load_n((uint16_t *)(f->ram + qaddr(q, 2) + 2), __ATOMIC_ACQUIRE);
+}
+
+/* Transmit chain number i: one descriptor, a zero header and a 60-byte frame. */
+static void add_tx_chain(struct fx *f, uint16_t i)
+{
+	uint16_t head = i % QSIZE;
+	struct virtq_desc d = {BUF + 0x100ull * head, 72, 0, 0};
+	memcpy(f->ram + qaddr(1, 0) + 16ull * head, &d, sizeof(d));
+	memcpy(f->ram + qaddr(1, 1) + 4 + 2ull * (f->avail[1] % QSIZE), &head, 2);
+	f->avail[1]++;
+	__atomic_store_n((uint16_t *)(f->ram + qaddr(1, 1) + 2), f->avail[1], __ATOMIC_RELEASE);
+}
+
+static void *stream_tx(void *arg)
+{
+	struct streamer *s = arg;
+	for (uint16_t i = s->f->avail[1]; i < s->limit; i++) {
+		while (used_idx_now(s->f, 1) < i)
+			if (atomic_load(&s->stop))
+				return NULL;
+		add_tx_chain(s->f, i);
+	}
+	return NULL;
+}
+
+/* A guest that never stops sending does not keep the pair's thread: after
+ * VIRTIO_NET_TX_POLL_ROUNDS polled rounds the device kicks its own transmit
+ * queue and returns while the guest still has frames to send. The poll window
+ * is 1 s here so that the streamer thread always catches it, however loaded
+ * the machine. */
+static void test_tx_poll_yields(void **state)
+{
+	(void)state;
+	const uint16_t limit = 200;
+	struct fx *f = make_fx_poll(1, 1000000000ull);
+	add_tx_chain(f, 0);
+	assert_int_equal(f->vdev.ops->process_queue(f->vdev.priv, &f->vdev, 1), 0); /* no window yet: re-arms */
+	assert_int_equal(used_idx_now(f, 1), 1);
+	struct streamer s = {.f = f, .limit = limit};
+	add_tx_chain(f, 1); /* notified right after the re-arm: the window opens */
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, stream_tx, &s), 0);
+	int rc = f->vdev.ops->process_queue(f->vdev.priv, &f->vdev, 1);
+	uint16_t served = (uint16_t)(used_idx_now(f, 1) - 1);
+	atomic_store(&s.stop, true);
+	pthread_join(t, NULL);
+	assert_int_equal(rc, 0);
+	uint64_t kicks = 0;
+	assert_int_equal(read(virtio_device_kick_fd(&f->vdev, 1), &kicks, sizeof(kicks)), sizeof(kicks));
+	assert_true(served >= VIRTIO_NET_TX_POLL_ROUNDS); /* a round serves one chain or more */
+	assert_true(served < limit - 1);                  /* the guest had more to send */
+	assert_int_equal(cnt(f)->tx_frames, 1 + served);
+	assert_int_equal(cnt(f)->tx_drops, 0);
+	teardown((void **)&f);
 }
 
 int main(void)
@@ -675,6 +754,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mq_ctrl_bad_ring, setup_mq, teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_without_mq, setup_mq, teardown),
 		cmocka_unit_test(test_tx_poll_adjust),
+		cmocka_unit_test(test_tx_poll_yields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
