@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/net/driver.sh BUILD MIB [ROUNDS] — runs where a KVM is (see run.sh),
+# bench/net/driver.sh BUILD MIB [ROUNDS [H2G_MIB]] — runs where a KVM is (see run.sh),
 # as root: a network namespace, and in it ROUNDS times (default 3) each VMM in
 # turn (nimbus, then QEMU, alternating so drifts of the machine hit both),
 # each run on a fresh tap (10.0.0.1/24, the same kind for both) with
@@ -10,6 +10,7 @@ set -u
 BUILD=$1
 MIB=$2
 ROUNDS=${3:-3}
+export BENCH_H2G_MIB=${4:-$MIB} # server.py's host->guest amount
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/common.sh"
 W=$BUILD/bench-net/runs # kept after the run (inside the emulated KVM host /tmp is not)
@@ -51,7 +52,8 @@ for l in nimbus qemu; do
 	grep -h "BENCH\|RESULT" "$W/$l-host.log" | sed "s/^/  /"
 	cat "$W/$l"-serial-*.log 2>/dev/null | grep -h "^guest:" | sort | uniq -c | sed "s/^/  $l /"
 done
-printf '%-28s %10s %10s %10s\n' "TCP, $MIB MiB, median of $ROUNDS" nimbus qemu nim/qemu
+echo "TCP, median of $ROUNDS runs each: $MIB MiB guest->host, $BENCH_H2G_MIB MiB host->guest"
+printf '%-28s %10s %10s %10s\n' "" nimbus qemu nim/qemu
 for d in g2h h2g; do
 	for f in MiB/s MiB/cpu-s; do
 		n=$(median nimbus $d $f)

@@ -2,7 +2,8 @@
 """bench/net/server.py MIB LABEL [COMM] — the host end of one throughput run.
 
 Listens on 5001 (the guest sends MIB MiB: timed from accept to the guest's
-EOF) and 5002 (sends the guest MIB MiB, then waits for the guest to close:
+EOF) and 5002 (sends the guest BENCH_H2G_MIB MiB, default MIB, then waits
+for the guest to close:
 timed from accept to that close, so the data has really arrived). Prints
 "BENCH LABEL g2h MiB/s=X" and "BENCH LABEL h2g MiB/s=Y". Gives up after
 BENCH_TIMEOUT seconds (default 900).
@@ -18,6 +19,7 @@ import os, socket, sys, threading, time
 mib, label = int(sys.argv[1]), sys.argv[2]
 comm = sys.argv[3] if len(sys.argv) > 3 else None
 total = mib << 20
+h2g_mib = int(os.environ.get("BENCH_H2G_MIB", mib))
 res = {}
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -63,12 +65,12 @@ def h2g(s):
     c, _ = s.accept()
     t0, c0 = time.monotonic(), cpu_seconds()
     buf = b"\0" * (1 << 20)
-    for _ in range(mib):
+    for _ in range(h2g_mib):
         c.sendall(buf)
     c.shutdown(socket.SHUT_WR)
     while c.recv(4096):
         pass
-    res["h2g"] = (total, time.monotonic() - t0, c0, cpu_seconds())
+    res["h2g"] = (h2g_mib << 20, time.monotonic() - t0, c0, cpu_seconds())
     c.close()
 
 socks = {5001: listener(5001), 5002: listener(5002)}
@@ -82,7 +84,8 @@ for t in ts:
 for k in ("g2h", "h2g"):
     if k in res:
         n, dt, c0, c1 = res[k]
-        ok = "" if n == total else f" (only {n} of {total} bytes)"
+        want = total if k == "g2h" else h2g_mib << 20
+        ok = "" if n == want else f" (only {n} of {want} bytes)"
         cpu = ""
         if c0 is not None and c1 > c0:
             cpu = f" cpu={c1 - c0:.2f} MiB/cpu-s={n / (c1 - c0) / (1 << 20):.3f}"
