@@ -4,7 +4,7 @@
 # for each run whether the guest finished or died (triple fault, hang). Needs build/bench-net/initrd.img
 # (bench/net/run.sh makes it). Env: NMEM (guest memory, default 512M), NTO (seconds per run, default
 # 400), NBIN (nimbus binary), NK/NI (kernel/initrd), NCMD (nimbus guest command line), NEXTRA (more
-# nimbus options). Logs of the last runs: build/stress/. See docs/harness.md, "Open problem".
+# options for the VMM, either one). Logs of the last runs: build/stress/. See docs/harness.md, "Open problem".
 set -u
 VMM=$1 N=${2:-5} MIB=${3:-64} # MIB: what the guest's script sends (bench/net/run.sh MIB built it)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -19,10 +19,11 @@ net_ns_up "$NS"
 for i in $(seq "$N"); do
 	rm -f "$W/ser.log" "$W/vmm.log"
 	net_vmm_cmd "$VMM" "$K" "$I" "$W/ser.log" "${NMEM:-512M}"
+	# shellcheck disable=SC2206 # NEXTRA is a list of options
+	VMM_CMD+=(${NEXTRA:-})
 	if [ "$VMM" = nimbus ]; then
 		[ -z "${NCMD:-}" ] || VMM_CMD+=(--cmdline "$NCMD")
-		# shellcheck disable=SC2206 # NEXTRA is a list of options
-		VMM_CMD+=(${NEXTRA:-} --log-file "$W/vmm.log")
+		VMM_CMD+=(--log-file "$W/vmm.log")
 	fi
 	s=$(date +%s)
 	net_run "$NS" "$VMM" "$MIB" "$W/srv.log" "$W/vmm.log" "${NTO:-400}"
