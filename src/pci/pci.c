@@ -726,16 +726,20 @@ static int alloc_from(struct range_alloc *ra, const struct pci_bar *b, uint64_t 
 	return rc;
 }
 
+/* io from io; mem32 from mmio32; a mem64 BAR of at most PCI_MEM64_LOW_MAX
+ * bytes from mmio32 while it has room, else from mmio64; a larger one from
+ * mmio64, else mmio32. */
 static int alloc_one(const struct pci_bar *b, struct range_alloc *mmio32, struct range_alloc *mmio64,
 		     struct range_alloc *io, uint64_t *addr)
 {
 	if (b->kind == PCI_BAR_IO)
 		return alloc_from(io, b, addr);
-	int rc = -ENOSPC;
-	if (b->kind == PCI_BAR_MEM64)
-		rc = alloc_from(mmio64, b, addr);
+	if (b->kind == PCI_BAR_MEM32)
+		return alloc_from(mmio32, b, addr);
+	bool low_first = b->size <= PCI_MEM64_LOW_MAX;
+	int rc = alloc_from(low_first ? mmio32 : mmio64, b, addr);
 	if (rc != 0)
-		rc = alloc_from(mmio32, b, addr);
+		rc = alloc_from(low_first ? mmio64 : mmio32, b, addr);
 	return rc;
 }
 

@@ -319,6 +319,7 @@ static void notify_write(void *opaque, uint64_t offset, const uint8_t *data, uin
 }
 
 static const struct bus_ops notify_ops = {notify_read, notify_write};
+_Static_assert(VIRTIO_PCI_PIO_SIZE >= VIRTIO_MAX_QUEUES * VIRTIO_PCI_NOTIFY_MULT, "port notify BAR too small");
 
 /* ---- VIRTIO_PCI_CAP_PCI_CFG: BAR 0 through config space ------------------ */
 
@@ -399,14 +400,14 @@ static int add_pci_cfg_cap(struct virtio_pci *vp)
 
 /* ---- creation ------------------------------------------------------------ */
 
-static int add_cap(struct pci_device *pdev, uint8_t type, uint32_t off, uint32_t len, bool notify)
+static int add_cap(struct pci_device *pdev, uint8_t type, uint8_t bar, uint32_t off, uint32_t len, bool notify)
 {
 	uint8_t cap[20] = {0};
 	uint8_t cap_len = notify ? 20 : 16;
 	cap[0] = PCI_CAP_ID_VNDR;
 	cap[2] = cap_len;
 	cap[3] = type;
-	cap[4] = VIRTIO_PCI_BAR;
+	cap[4] = bar;
 	memcpy(&cap[8], &off, 4);
 	memcpy(&cap[12], &len, 4);
 	if (notify) {
@@ -458,14 +459,22 @@ int virtio_pci_create(struct virtio_device *vdev, const struct virtio_pci_config
 	if (!rc)
 		rc = pci_bar_add_region(p, VIRTIO_PCI_BAR, VIRTIO_PCI_NOTIFY_OFF, VIRTIO_PCI_REGION_SIZE, &notify_ops, vp);
 	if (!rc)
-		rc = add_cap(p, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFF, VIRTIO_PCI_COMMON_SIZE, false);
+		rc = pci_device_add_bar(p, VIRTIO_PCI_PIO_BAR, PCI_BAR_IO, VIRTIO_PCI_PIO_SIZE, false);
 	if (!rc)
-		rc = add_cap(p, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_OFF, 1, false);
+		rc = pci_bar_add_region(p, VIRTIO_PCI_PIO_BAR, 0, VIRTIO_PCI_PIO_SIZE, &notify_ops, vp);
+	uint32_t notify_len = ops->nr_queues * VIRTIO_PCI_NOTIFY_MULT;
+	if (!rc) /* first: the driver's preferred notify structure */
+		rc = add_cap(p, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_PIO_BAR, 0, notify_len, true);
+	if (!rc)
+		rc = add_cap(p, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_BAR, VIRTIO_PCI_COMMON_OFF, VIRTIO_PCI_COMMON_SIZE,
+			     false);
+	if (!rc)
+		rc = add_cap(p, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_BAR, VIRTIO_PCI_ISR_OFF, 1, false);
 	if (!rc && ops->config_size)
-		rc = add_cap(p, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF, ops->config_size, false);
+		rc = add_cap(p, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_BAR, VIRTIO_PCI_DEVICE_OFF, ops->config_size,
+			     false);
 	if (!rc)
-		rc = add_cap(p, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFF,
-			     ops->nr_queues * VIRTIO_PCI_NOTIFY_MULT, true);
+		rc = add_cap(p, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_BAR, VIRTIO_PCI_NOTIFY_OFF, notify_len, true);
 	if (!rc) {
 		struct msix_config mc = {
 			.nr_vectors = (uint16_t)(ops->nr_queues + 1),
@@ -517,6 +526,11 @@ struct msix *virtio_pci_msix(struct virtio_pci *vp) { return vp->msix; }
 uint64_t virtio_pci_notify_addr(uint64_t bar_addr, unsigned q)
 {
 	return bar_addr + VIRTIO_PCI_NOTIFY_OFF + (uint64_t)q * VIRTIO_PCI_NOTIFY_MULT;
+}
+
+uint64_t virtio_pci_notify_port(uint64_t base, unsigned q)
+{
+	return base + (uint64_t)q * VIRTIO_PCI_NOTIFY_MULT;
 }
 
 uint8_t virtio_pci_status(struct virtio_pci *vp)

@@ -19,9 +19,16 @@
  * (reads store the result in pci_cfg_data; writes send its first `length`
  * bytes). Only bar 0, length 1, 2 or 4, offset aligned to length and inside
  * the BAR are executed; anything else reads 0 and ignores writes.
- * A write to a queue's notify address signals that queue's kick eventfd. The
- * VMM registers the same eventfds as KVM ioeventfds at the BAR's address
- * (virtio_pci_notify_addr) so notifications normally never exit to userspace.
+ * BAR 2 (I/O, VIRTIO_PCI_PIO_SIZE ports) holds the notifications once more:
+ * queue q at port q * 4. Its notify capability comes first in the list, so a
+ * driver uses port I/O when it got I/O space and the memory one otherwise
+ * (the example of virtio 1.2, 4.1.4): a port write exits with port, size
+ * and value in hand, while a memory write has to be decoded and emulated by
+ * KVM (and by every hypervisor below it when nested).
+ * A write to a queue's notify address (either BAR) signals that queue's kick
+ * eventfd. The VMM registers the same eventfds as KVM ioeventfds at both
+ * addresses (virtio_pci_notify_addr, virtio_pci_notify_port) so
+ * notifications normally never exit to userspace.
  *
  * Status: writing 0 resets the device from any state. Otherwise the driver
  * may only add bits. FEATURES_OK is kept only if the driver's features are a
@@ -56,6 +63,8 @@
 #define VIRTIO_PCI_MSIX_TABLE_OFF 0x4000
 #define VIRTIO_PCI_MSIX_PBA_OFF 0x6000
 #define VIRTIO_PCI_REGION_SIZE 0x1000
+#define VIRTIO_PCI_PIO_BAR 2
+#define VIRTIO_PCI_PIO_SIZE 0x80 /* >= VIRTIO_MAX_QUEUES * VIRTIO_PCI_NOTIFY_MULT, a power of two */
 
 /* Capability cfg_type values. */
 #define VIRTIO_PCI_CAP_COMMON_CFG 1
@@ -125,6 +134,8 @@ struct virtio_device *virtio_pci_virtio_device(struct virtio_pci *vp);
 struct msix *virtio_pci_msix(struct virtio_pci *vp);
 /* Guest address of queue q's notify register for a BAR 0 at bar_addr. */
 uint64_t virtio_pci_notify_addr(uint64_t bar_addr, unsigned q);
+/* I/O port of queue q's notify register for a BAR 2 at port base. */
+uint64_t virtio_pci_notify_port(uint64_t base, unsigned q);
 
 /* Current status byte and ISR (tests). */
 uint8_t virtio_pci_status(struct virtio_pci *vp);

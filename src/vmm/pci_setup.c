@@ -27,7 +27,7 @@ struct pvdev {
 	unsigned nr_vectors;
 	uint32_t gsi[MAX_VECTORS];
 	int irq_efd[MAX_VECTORS];
-	uint64_t notify_bar; /* where the notify ioeventfds are, or PCI_BAR_NONE */
+	uint64_t notify_at[2]; /* where the notify ioeventfds are (NOTIFY_MEM, NOTIFY_PIO), or PCI_BAR_NONE */
 };
 
 struct pci_setup {
@@ -54,15 +54,26 @@ void pci_setup_mmio64_window(uint64_t ram_end, uint64_t *start, uint64_t *end)
 
 /* ---- notify ioeventfds ------------------------------------------------------ */
 
-static void set_ioeventfds(struct pvdev *d, uint64_t bar, bool assign)
+enum { NOTIFY_MEM, NOTIFY_PIO }; /* the notify registers in BAR 0 and in BAR 2 */
+
+/* Which notify BAR a BAR move concerns, or -1. */
+static int notify_kind(const struct pvdev *d, unsigned bar)
+{
+	if (!d)
+		return -1;
+	return bar == VIRTIO_PCI_BAR ? NOTIFY_MEM : bar == VIRTIO_PCI_PIO_BAR ? NOTIFY_PIO : -1;
+}
+
+static void set_ioeventfds(struct pvdev *d, int kind, uint64_t base, bool assign)
 {
 	for (unsigned q = 0; q < d->vdev.ops->nr_queues; q++) {
-		int rc = kvm_ioeventfd(d->ps->cfg.kvm, virtio_device_kick_fd(&d->vdev, q), virtio_pci_notify_addr(bar, q),
-				       2, false, assign);
+		uint64_t a = kind == NOTIFY_PIO ? virtio_pci_notify_port(base, q) : virtio_pci_notify_addr(base, q);
+		int rc = kvm_ioeventfd(d->ps->cfg.kvm, virtio_device_kick_fd(&d->vdev, q), a, 2, kind == NOTIFY_PIO,
+				       assign);
 		if (rc)
-			log_ratelimited(&rl_irq, LOG_WARN, "%s: ioeventfd %s at 0x%llx: %s (notifications exit to the VMM)",
-					d->name, assign ? "assign" : "deassign",
-					(unsigned long long)virtio_pci_notify_addr(bar, q), strerror(-rc));
+			log_ratelimited(&rl_irq, LOG_WARN, "%s: ioeventfd %s at %s 0x%llx: %s (notifications exit to the VMM)",
+					d->name, assign ? "assign" : "deassign", kind == NOTIFY_PIO ? "port" : "address",
+					(unsigned long long)a, strerror(-rc));
 	}
 }
 
@@ -73,14 +84,14 @@ static int bar_moved(void *ctx, const struct pci_bar_move *m)
 	struct pci_setup *ps = ctx;
 	struct bus *bus = m->kind == PCI_BAR_IO ? ps->cfg.pio : ps->cfg.mmio;
 	struct pvdev *d = pci_device_owner(m->dev);
-	bool notify_bar = d && m->bar == VIRTIO_PCI_BAR;
+	int kind = notify_kind(d, m->bar);
 	if (m->old_addr != PCI_BAR_NONE) {
 		if (bus_remove(bus, m->old_addr))
 			log_ratelimited(&rl_irq, LOG_WARN, "%s: BAR%u was not on the bus at 0x%llx", m->name, m->bar,
 					(unsigned long long)m->old_addr);
-		if (notify_bar && d->notify_bar == m->old_addr) {
-			set_ioeventfds(d, m->old_addr, false);
-			d->notify_bar = PCI_BAR_NONE;
+		if (kind >= 0 && d->notify_at[kind] == m->old_addr) {
+			set_ioeventfds(d, kind, m->old_addr, false);
+			d->notify_at[kind] = PCI_BAR_NONE;
 		}
 	}
 	if (m->new_addr == PCI_BAR_NONE)
@@ -91,9 +102,9 @@ static int bar_moved(void *ctx, const struct pci_bar_move *m)
 				(unsigned long long)m->new_addr, strerror(-rc));
 		return rc;
 	}
-	if (notify_bar) {
-		set_ioeventfds(d, m->new_addr, true);
-		d->notify_bar = m->new_addr;
+	if (kind >= 0) {
+		set_ioeventfds(d, kind, m->new_addr, true);
+		d->notify_at[kind] = m->new_addr;
 	}
 	log_debug("%s: BAR%u at 0x%llx", m->name, m->bar, (unsigned long long)m->new_addr);
 	return 0;
@@ -223,7 +234,7 @@ static int add_device(struct pci_setup *ps, const char *type_name, const struct 
 		return -ENOMEM;
 	}
 	d->ps = ps;
-	d->notify_bar = PCI_BAR_NONE;
+	d->notify_at[NOTIFY_MEM] = d->notify_at[NOTIFY_PIO] = PCI_BAR_NONE;
 	for (unsigned v = 0; v < MAX_VECTORS; v++)
 		d->irq_efd[v] = -1;
 	ps->devs[ps->nr_devs++] = d;
@@ -278,9 +289,11 @@ void pci_setup_destroy(struct pci_setup *ps)
 		return;
 	for (unsigned i = 0; i < ps->nr_devs; i++) {
 		struct pvdev *d = ps->devs[i];
-		if (d->notify_bar != PCI_BAR_NONE)
-			set_ioeventfds(d, d->notify_bar, false); /* needs the device's queue count */
-		d->notify_bar = PCI_BAR_NONE;
+		for (int kind = NOTIFY_MEM; kind <= NOTIFY_PIO; kind++) {
+			if (d->notify_at[kind] != PCI_BAR_NONE)
+				set_ioeventfds(d, kind, d->notify_at[kind], false); /* needs the device's queue count */
+			d->notify_at[kind] = PCI_BAR_NONE;
+		}
 		if (d->vdev_ok)
 			virtio_device_destroy(&d->vdev); /* stops its I/O thread */
 	}

@@ -805,21 +805,26 @@ static void test_allocate_bars(void **state)
 	assert_int_equal(ra_init(&m32, 0xc0000000, 0xfebfffff), 0);
 	assert_int_equal(ra_init(&m64, 1ULL << 36, (1ULL << 40) - 1), 0);
 	assert_int_equal(ra_init(&io, 0x1000, 0xffff), 0);
-	struct pci_device *d;
+	struct pci_device *d, *big;
 	assert_int_equal(pci_device_create(&test_info, &d), 0);
 	assert_int_equal(pci_device_add_bar(d, 0, PCI_BAR_MEM32, 0x100000, false), 0);
 	assert_int_equal(pci_device_add_bar(d, 1, PCI_BAR_IO, 0x100, false), 0);
 	assert_int_equal(pci_bus_add_device(f->bus, d, -1), 0);
+	assert_int_equal(pci_device_create(&test_info, &big), 0);
+	assert_int_equal(pci_device_add_bar(big, 0, PCI_BAR_MEM64, 2 * PCI_MEM64_LOW_MAX, false), 0);
+	assert_int_equal(pci_bus_add_device(f->bus, big, -1), 0);
 	/* A BAR already placed by the VMM is kept. */
 	assert_int_equal(pci_device_set_bar_addr(f->dev, 4, 0x2000), 0);
 	assert_int_equal(ra_reserve(&io, 0x2000, 0x40), 0);
 	assert_int_equal(pci_bus_allocate_bars(f->bus, &m32, &m64, &io), 0);
 	uint64_t a = pci_device_bar_addr(d, 0);
 	assert_true(a >= 0xc0000000 && a < 0xfec00000 && (a & 0xfffff) == 0);
-	assert_int_equal(a, 0xc0000000); /* largest first */
-	assert_int_equal(pci_device_bar_addr(f->dev, 0), 0xc0100000);
+	assert_int_equal(a, 0xc0000000); /* largest first: 1 MiB, 16 KiB, 4 KiB */
+	/* A large mem64 BAR goes above 4 GiB, a small one below. */
+	assert_int_equal(pci_device_bar_addr(big, 0), 1ULL << 36);
 	uint64_t a64 = pci_device_bar_addr(f->dev, 2);
-	assert_true(a64 >= 1ULL << 36 && (a64 & 0x3fff) == 0);
+	assert_int_equal(a64, 0xc0100000);
+	assert_int_equal(pci_device_bar_addr(f->dev, 0), 0xc0104000);
 	assert_int_equal(pci_device_bar_addr(f->dev, 4), 0x2000);
 	uint64_t aio = pci_device_bar_addr(d, 1);
 	assert_true(aio >= 0x1000 && aio <= 0xff00 && (aio & 0xff) == 0 && aio != 0x2000);
@@ -837,6 +842,16 @@ static void test_allocate_bars(void **state)
 	assert_int_equal(pci_bus_add_device(f->bus, e, -1), 0);
 	assert_int_equal(pci_bus_allocate_bars(f->bus, &m32, NULL, &io), 0);
 	assert_true(pci_device_bar_addr(e, 0) >= 0xc0000000 && pci_device_bar_addr(e, 0) < 0xfec00000);
+	/* A small mem64 BAR when the 32-bit window is full: above 4 GiB. */
+	struct range_alloc full;
+	assert_int_equal(ra_init(&full, 0xc0000000, 0xc0000fff), 0);
+	assert_int_equal(ra_reserve(&full, 0xc0000000, 0x1000), 0);
+	assert_int_equal(pci_device_create(&test_info, &e), 0);
+	assert_int_equal(pci_device_add_bar(e, 0, PCI_BAR_MEM64, 0x4000, false), 0);
+	assert_int_equal(pci_bus_add_device(f->bus, e, -1), 0);
+	assert_int_equal(pci_bus_allocate_bars(f->bus, &full, &m64, &io), 0);
+	assert_true(pci_device_bar_addr(e, 0) > 1ULL << 36);
+	ra_destroy(&full);
 	/* Out of room. */
 	assert_int_equal(pci_device_create(&test_info, &e), 0);
 	assert_int_equal(pci_device_add_bar(e, 0, PCI_BAR_MEM32, 1ULL << 31, false), 0);

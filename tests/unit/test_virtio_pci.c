@@ -32,11 +32,12 @@
 #define USED 0x3000ull
 #define BUF 0x10000ull
 #define QSIZE 8
+#define PORT_BASE 0x1000u
 
 struct fx {
 	struct guest_mem gm;
 	uint8_t *ram;
-	struct bus mmio;
+	struct bus mmio, pio;
 	struct pci_bus *pbus;
 	struct virtio_device vdev;
 	struct virtio_pci *vp;
@@ -49,10 +50,11 @@ struct fx {
 static int on_bar_moved(void *ctx, const struct pci_bar_move *m)
 {
 	struct fx *f = ctx;
+	struct bus *b = m->kind == PCI_BAR_IO ? &f->pio : &f->mmio;
 	if (m->old_addr != PCI_BAR_NONE)
-		assert_int_equal(bus_remove(&f->mmio, m->old_addr), 0);
+		assert_int_equal(bus_remove(b, m->old_addr), 0);
 	if (m->new_addr != PCI_BAR_NONE)
-		return bus_insert(&f->mmio, m->new_addr, m->size, m->ops, m->opaque, m->name);
+		return bus_insert(b, m->new_addr, m->size, m->ops, m->opaque, m->name);
 	return 0;
 }
 
@@ -112,6 +114,7 @@ static int setup(void **state)
 	f->ram = calloc(1, RAM_SIZE);
 	assert_int_equal(gm_add_region(&f->gm, 0, RAM_SIZE, f->ram, -1), 0);
 	bus_init(&f->mmio, "mmio");
+	bus_init(&f->pio, "pio");
 	struct pci_bus_config bc = {on_bar_moved, f};
 	assert_int_equal(pci_bus_create(&bc, &f->pbus), 0);
 	f->src_fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
@@ -124,11 +127,13 @@ static int setup(void **state)
 	assert_int_equal(virtio_pci_create(&f->vdev, &vc, &f->vp), 0);
 	assert_int_equal(virtio_pci_add_to_bus(f->vp, f->pbus, 3), 0);
 	f->slot = 3;
-	/* Firmware's job: place BAR 0 (mem64) and enable decoding. */
+	/* Firmware's job: place BAR 0 (mem64) and BAR 2 (I/O), enable decoding. */
 	cfg_wr(f, PCI_BAR0, (uint32_t)BAR_ADDR, 4);
 	cfg_wr(f, PCI_BAR0 + 4, 0, 4);
-	cfg_wr(f, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+	cfg_wr(f, PCI_BAR0 + 8, PORT_BASE, 4);
+	cfg_wr(f, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_IO | PCI_COMMAND_MASTER, 2);
 	assert_int_equal(pci_device_bar_mapped(virtio_pci_pci_device(f->vp), 0), BAR_ADDR);
+	assert_int_equal(pci_device_bar_mapped(virtio_pci_pci_device(f->vp), VIRTIO_PCI_PIO_BAR), PORT_BASE);
 	*state = f;
 	return 0;
 }
@@ -140,6 +145,7 @@ static int teardown(void **state)
 	pci_bus_destroy(f->pbus);
 	virtio_pci_destroy(f->vp);
 	bus_destroy(&f->mmio);
+	bus_destroy(&f->pio);
 	close(f->src_fd);
 	free(f->ram);
 	free(f);
@@ -158,7 +164,16 @@ static void test_identity_and_caps(void **state)
 	assert_true(cfg_rd(f, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
 	unsigned seen = 0, n = 0;
 	bool msix = false;
-	for (uint32_t p = cfg_rd(f, PCI_CAPABILITY_LIST, 1); p && n < 48; p = cfg_rd(f, p + 1, 1), n++) {
+	/* First in the list, so preferred by drivers: notifications by port I/O
+	 * in BAR 2 (virtio 1.2, 4.1.4), one 4-byte register per queue. */
+	uint32_t first = cfg_rd(f, PCI_CAPABILITY_LIST, 1);
+	assert_int_equal(cfg_rd(f, first, 1), PCI_CAP_ID_VNDR);
+	assert_int_equal(cfg_rd(f, first + 3, 1), VIRTIO_PCI_CAP_NOTIFY_CFG);
+	assert_int_equal(cfg_rd(f, first + 4, 1), VIRTIO_PCI_PIO_BAR);
+	assert_int_equal(cfg_rd(f, first + 8, 4), 0);
+	assert_int_equal(cfg_rd(f, first + 12, 4), VIRTIO_PCI_NOTIFY_MULT); /* rng: one queue */
+	assert_int_equal(cfg_rd(f, first + 16, 4), VIRTIO_PCI_NOTIFY_MULT);
+	for (uint32_t p = cfg_rd(f, first + 1, 1); p && n < 48; p = cfg_rd(f, p + 1, 1), n++) {
 		uint32_t id = cfg_rd(f, p, 1);
 		if (id == PCI_CAP_ID_MSIX) {
 			msix = true;
@@ -384,7 +399,8 @@ static void test_end_to_end_with_thread(void **state)
 	idx = 2;
 	assert_int_equal(gm_write(&f->gm, AVAIL + 6, &head, 2), 0);
 	assert_int_equal(gm_write(&f->gm, AVAIL + 2, &idx, 2), 0);
-	bar_wr(f, VIRTIO_PCI_NOTIFY_OFF, 0, 2);
+	uint16_t q0 = 0; /* this time kick queue 0 through its port */
+	assert_true(bus_write(&f->pio, PORT_BASE, (uint8_t *)&q0, 2));
 	for (int i = 0; i < 2000 && !(status(f) & VIRTIO_STATUS_NEEDS_RESET); i++)
 		usleep(1000);
 	assert_true(status(f) & VIRTIO_STATUS_NEEDS_RESET);
