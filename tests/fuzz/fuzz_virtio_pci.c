@@ -27,8 +27,9 @@
  *   1: CONFIG_DATA access at 0xcfc + (1 byte & 3) (skipped if it would leave
  *      0xcfc-0xcff), value
  *   2: ECAM access to the device at (2 bytes) & 0xfff, value
- *   3: BAR 0 access: 1 byte region (% 7: common, ISR, device cfg, notify,
- *      MSI-X table, PBA, anywhere in the BAR), 2 bytes offset inside it, value
+ *   3: BAR access: 1 byte region (% 8: BAR 0's common, ISR, device cfg,
+ *      notify, MSI-X table, PBA, anywhere in BAR 0; 7: the port notify BAR
+ *      2), 2 bytes offset inside it, value
  *   4: guest RAM write: 2 bytes address, 1 byte n (% 33), n bytes
  *   5: the I/O thread's turn: run queue (1 byte % nr_queues) of the device
  *   6: ECAM access anywhere on bus 0: 3 bytes offset, value
@@ -68,14 +69,15 @@ struct fdev {
 	struct virtio_pci *vp;
 	bool vdev_init;
 	int slot;
-	uint64_t mapped; /* where BAR 0 is on the MMIO bus, or PCI_BAR_NONE */
+	uint64_t mapped;     /* where BAR 0 is on the MMIO bus, or PCI_BAR_NONE */
+	uint64_t mapped_pio; /* where BAR 2 is on the port bus, or PCI_BAR_NONE */
 	uint16_t nvec;
 	uint64_t deliveries, route_changes;
 };
 
 struct world {
 	struct guest_mem gm;
-	struct bus mmio;
+	struct bus mmio, pio;
 	struct pci_bus *pci;
 	struct fdev dev[NDEV];
 };
@@ -98,16 +100,23 @@ static int bar_moved(void *ctx, const struct pci_bar_move *m)
 {
 	struct world *w = ctx;
 	struct fdev *d = fdev_of(w, m->dev);
-	trap_if(!d || m->bar != VIRTIO_PCI_BAR || m->kind != PCI_BAR_MEM64 || m->size != VIRTIO_PCI_BAR_SIZE);
-	trap_if(d->mapped != m->old_addr);
+	trap_if(!d);
+	bool port = m->bar == VIRTIO_PCI_PIO_BAR;
+	if (port)
+		trap_if(m->kind != PCI_BAR_IO || m->size != VIRTIO_PCI_PIO_SIZE);
+	else
+		trap_if(m->bar != VIRTIO_PCI_BAR || m->kind != PCI_BAR_MEM64 || m->size != VIRTIO_PCI_BAR_SIZE);
+	uint64_t *mapped = port ? &d->mapped_pio : &d->mapped;
+	struct bus *bus = port ? &w->pio : &w->mmio;
+	trap_if(*mapped != m->old_addr);
 	if (m->old_addr != PCI_BAR_NONE)
-		trap_if(bus_remove(&w->mmio, m->old_addr) != 0);
-	d->mapped = PCI_BAR_NONE;
+		trap_if(bus_remove(bus, m->old_addr) != 0);
+	*mapped = PCI_BAR_NONE;
 	if (m->new_addr == PCI_BAR_NONE)
 		return 0;
-	int rc = bus_insert(&w->mmio, m->new_addr, m->size, m->ops, m->opaque, m->name);
+	int rc = bus_insert(bus, m->new_addr, m->size, m->ops, m->opaque, m->name);
 	if (rc == 0)
-		d->mapped = m->new_addr;
+		*mapped = m->new_addr;
 	return rc;
 }
 
@@ -142,7 +151,7 @@ static bool add_device(struct world *w, struct fdev *d, const struct virtio_devi
 	void *priv;
 	d->type = type;
 	d->slot = slot;
-	d->mapped = PCI_BAR_NONE;
+	d->mapped = d->mapped_pio = PCI_BAR_NONE;
 	d->ops = *type->ops;
 	d->ops.process_queue = deferred_process;
 	d->nvec = (uint16_t)(d->ops.nr_queues + 1);
@@ -174,6 +183,7 @@ static bool world_init(struct world *w)
 	if (gm_add_region(&w->gm, 0, RAM_SIZE, ram, -1))
 		return false;
 	bus_init(&w->mmio, "mmio");
+	bus_init(&w->pio, "pio");
 	struct pci_bus_config cfg = {bar_moved, w};
 	if (pci_bus_create(&cfg, &w->pci))
 		return false;
@@ -191,6 +201,7 @@ static void world_fini(struct world *w)
 	for (unsigned i = 0; i < NDEV; i++)
 		virtio_pci_destroy(w->dev[i].vp);
 	bus_destroy(&w->mmio);
+	bus_destroy(&w->pio);
 }
 
 /* ---- input ---- */
@@ -199,7 +210,13 @@ static void bar_access(struct fdev *d, unsigned region, uint64_t off, bool write
 {
 	static const uint64_t base[6] = {VIRTIO_PCI_COMMON_OFF,	 VIRTIO_PCI_ISR_OFF,	    VIRTIO_PCI_DEVICE_OFF,
 					 VIRTIO_PCI_NOTIFY_OFF,	 VIRTIO_PCI_MSIX_TABLE_OFF, VIRTIO_PCI_MSIX_PBA_OFF};
-	region %= 7;
+	region %= 8;
+	if (region == 7) { /* the port notify BAR */
+		off %= VIRTIO_PCI_PIO_SIZE;
+		if (len <= VIRTIO_PCI_PIO_SIZE - off && d->mapped_pio != PCI_BAR_NONE)
+			fuzz_bus_access(&W.pio, d->mapped_pio + off, write, len, val);
+		return;
+	}
 	if (region < 6)
 		off = base[region] + off % 0x100; /* registers are near the start of each region */
 	else
