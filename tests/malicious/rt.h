@@ -1,8 +1,8 @@
 /* rt.h — tiny freestanding runtime for the malicious-guest images.
  *
  * The images run in 64-bit long mode with interrupts off, on a private
- * identity map of the first 8 GiB (so BARs in nimbus's 64-bit window just
- * above 4 GiB are reachable), and talk to nimbus's devices directly with
+ * identity map of the first 8 GiB (so BARs moved into nimbus's 64-bit
+ * window just above 4 GiB stay reachable), and talk to nimbus's devices directly with
  * in/out and MMIO. Output goes to the 16550 at 0x3f8, polled. Every image
  * ends with rt_finish(): a verdict line "MAL-OK <name>" or "MAL-FAIL <name>"
  * and a reset through the i8042 (0xFE to port 0x64), which makes nimbus exit
