@@ -224,9 +224,9 @@ __attribute__((warn_unused_result)) int pci_device_add_capability(
 /* Small 64-bit BARs (every virtio BAR) are placed below 4 GiB, where
  * SeaBIOS places them for QEMU's guests; larger ones go above RAM. In the
  * emulated KVM host (QEMU TCG with nested SVM) guests under sustained
- * virtio notify traffic died far more often with their BARs above 4 GiB,
- * QEMU's own guest included (docs/harness.md, "Open problem"); real KVM
- * does not care, Linux takes either. */
+ * virtio traffic died more often with their BARs above 4 GiB, QEMU's own
+ * guest included (docs/harness.md, "Open problem": a lower rate, not a
+ * cure); real KVM does not care, Linux takes either. */
 #define PCI_MEM64_LOW_MAX (1ULL << 20)
 
 /* Give every declared BAR whose address is still 0 a naturally aligned
