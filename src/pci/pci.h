@@ -233,7 +233,8 @@ __attribute__((warn_unused_result)) int pci_device_add_capability(
  * address: io from io, mem32 from mmio32, a mem64 BAR of at most
  * PCI_MEM64_LOW_MAX bytes from mmio32 while it has room (else mmio64), a
  * larger one from mmio64 (or mmio32 when mmio64 is NULL or full). Largest
- * first. Decode bits are left as they are (the guest enables them). A window may be NULL if no BAR needs it.
+ * first. Decode bits are left as they are (the guest enables them). A
+ * window may be NULL if no BAR needs it.
  * Returns 0, or -ENOSPC (logged with the device and BAR; BARs assigned so
  * far keep their addresses). */
 __attribute__((warn_unused_result)) int pci_bus_allocate_bars(struct pci_bus *bus,

@@ -170,10 +170,11 @@ uint32_t virtio_net_ctrl(const struct virtq_chain *c, uint64_t features, uint16_
  * polling: at each guest notification, if it came less than max_ns
  * (VIRTIO_NET_TX_POLL_MAX_NS unless virtio_net_params say otherwise) after
  * the re-arm (a window that long would have caught the frame), the window
- * becomes max_ns; otherwise it shrinks by an eighth (below MIN: 0). A guest that sends sparsely costs no polling after
- * ~25 frames (at most ~4 ms of spinning in all); one
- * that streams keeps the device thread watching instead of taking an exit
- * per frame (the thread spins only while that saves exits). Measured in the
+ * becomes max_ns; otherwise it shrinks by an eighth (below MIN: 0). A
+ * guest that sends sparsely costs no polling after ~25 frames (at most ~4 ms
+ * of spinning in all); one that streams keeps the device thread watching
+ * instead of taking an exit per frame (the thread spins only while that
+ * saves exits). Measured in the
  * emulated KVM host, bench/net guest->host: 58,349 notify exits for 64 MiB
  * without polling (QEMU's guest: 12,172), 3,788 with this policy and the
  * yield of net.c (a fixed 500 us window, spinning after every frame: 3,960).
