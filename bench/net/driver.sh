@@ -52,7 +52,7 @@ for l in nimbus qemu; do
 	grep -h "BENCH\|RESULT" "$W/$l-host.log" | sed "s/^/  /"
 	cat "$W/$l"-serial-*.log 2>/dev/null | grep -h "^guest:" | sort | uniq -c | sed "s/^/  $l /"
 done
-echo "TCP, median of $ROUNDS runs each: $MIB MiB guest->host, $BENCH_H2G_MIB MiB host->guest"
+echo "TCP, median of the runs with a result ($ROUNDS per VMM): $MIB MiB guest->host, $BENCH_H2G_MIB MiB host->guest"
 printf '%-28s %10s %10s %10s\n' "" nimbus qemu nim/qemu
 for d in g2h h2g; do
 	for f in MiB/s MiB/cpu-s; do
