@@ -46,7 +46,8 @@ net_vmm_cmd() {
 }
 
 # net_run NS LABEL MIB SERVER_LOG VMM_LOG SECS: one run of VMM_CMD (see
-# net_vmm_cmd) in NS on a fresh tap, with server.py moving MIB MiB each way:
+# net_vmm_cmd) in NS on a fresh tap, with server.py taking MIB MiB from the
+# guest and sending it BENCH_H2G_MIB (default MIB):
 # tap up, server, the VMM (at most SECS seconds; output appended to VMM_LOG),
 # server stopped, tap down. Returns the VMM's exit status (124: timed out).
 net_run() {
