@@ -77,9 +77,15 @@ share=${share:-$cwd/build}
 mkdir -p "$share" || die "cannot create share directory $share"
 share=$(cd "$share" && pwd -P)
 case $share in *,*) die "share path must not contain a comma (QEMU option syntax): $share" ;; esac
+# /tmp and /run are fresh tmpfs in the emulated host: a working directory
+# there (a clone in /tmp) is shared read-only at its path (the writable share
+# goes on top of it when it lies inside).
+cwd_share=""
 case $cwd/ in
 "$share"/*) ;;
-/tmp/*|/run/*) die "cwd $cwd is hidden in the emulated host (/tmp and /run are fresh tmpfs there); use --share" ;;
+/tmp/*|/run/*)
+	case $cwd in *,*) die "cwd must not contain a comma (QEMU option syntax): $cwd" ;; esac
+	cwd_share=$cwd ;;
 esac
 
 # --- the emulated host's kernel + initramfs (cached) ---------------------------
@@ -113,6 +119,7 @@ q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 {
 	echo "INTERACTIVE=$interactive"
 	echo "SHARE=$(q "$share")"
+	echo "CWDSHARE=$(q "$cwd_share")"
 	echo "ROOTCACHE=$root_cache"
 } > "$ctl/config"
 {
@@ -151,6 +158,8 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=multi -smp "$cpus" -cpu qemu64,+svm,+
 	-virtfs "local,path=$share,mount_tag=share,security_model=none,multidevs=remap"
 	-virtfs "local,path=$ctl,mount_tag=ctl,security_model=none"
 	"${qemu_extra[@]}")
+[ -z "$cwd_share" ] ||
+	qemu+=(-virtfs "local,path=$cwd_share,mount_tag=cwd,security_model=none,readonly=on,multidevs=remap")
 
 # watch_console: copies the emulated host's console to stdout. When its own
 # kernel fails — an oops, a BUG, a panic, or a CPU stuck for 100 s or more
